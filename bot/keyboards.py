@@ -1,0 +1,155 @@
+"""Inline keyboards and their callback data: short, versioned by shape, validated on the way in.
+
+Callback data is at most 64 bytes and comes back from the client untouched, so anyone can forge
+it: `parse_callback` accepts only the exact shapes below and returns None for anything else.
+
+    p|<qid>|<offset>   a page of results for question <qid> starting at <offset>
+    a|<article_id>     the whole article
+    v|<qid>|<1 or 0>   feedback on the answer to <qid>
+    x|<n>              ask example question n
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot import messages
+from bot.format import arabic_digits
+
+MAX_CALLBACK_BYTES = 64
+MAX_OFFSET = 500
+_QID = r"[A-Za-z0-9_-]{10}"
+_PATTERNS = {
+    "p": re.compile(rf"p\|({_QID})\|(\d{{1,3}})"),
+    "a": re.compile(r"a\|([1-9]\d{0,11})"),
+    "v": re.compile(rf"v\|({_QID})\|([01])"),
+    "x": re.compile(r"x\|(\d)"),
+}
+
+
+def new_question_id() -> str:
+    """A short unguessable id for a question (60 random bits, URL-safe)."""
+    return secrets.token_urlsafe(8)[:10]
+
+
+@dataclass(frozen=True)
+class Page:
+    question_id: str
+    offset: int
+
+
+@dataclass(frozen=True)
+class FullArticle:
+    article_id: int
+
+
+@dataclass(frozen=True)
+class Vote:
+    question_id: str
+    helpful: bool
+
+
+@dataclass(frozen=True)
+class Example:
+    index: int
+
+
+Action = Page | FullArticle | Vote | Example
+
+
+def parse_callback(data: str | None) -> Action | None:
+    """The action encoded in callback data, or None if it is malformed or out of range."""
+    if not data or len(data.encode()) > MAX_CALLBACK_BYTES:
+        return None
+    pattern = _PATTERNS.get(data[0])
+    match = pattern.fullmatch(data) if pattern else None
+    if match is None:
+        return None
+    kind = data[0]
+    if kind == "p":
+        offset = int(match[2])
+        return Page(match[1], offset) if offset <= MAX_OFFSET else None
+    if kind == "a":
+        return FullArticle(int(match[1]))
+    if kind == "v":
+        return Vote(match[1], match[2] == "1")
+    index = int(match[1])
+    return Example(index) if index < len(messages.EXAMPLE_QUESTIONS) else None
+
+
+def encode(action: Action) -> str:
+    """The callback data for an action (the inverse of `parse_callback`)."""
+    if isinstance(action, Page):
+        return f"p|{action.question_id}|{action.offset}"
+    if isinstance(action, FullArticle):
+        return f"a|{action.article_id}"
+    if isinstance(action, Vote):
+        return f"v|{action.question_id}|{int(action.helpful)}"
+    return f"x|{action.index}"
+
+
+def _button(text: str, action: Action) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=encode(action))
+
+
+def answer_keyboard(
+    question_id: str,
+    article_ids: Sequence[int],
+    *,
+    offset: int,
+    page_size: int,
+    has_more: bool,
+) -> InlineKeyboardMarkup:
+    """Full-text buttons, then previous/more, then 👍 / 👎."""
+    rows = [
+        [
+            _button(
+                messages.BUTTON_FULL_TEXT.format(number=arabic_digits(offset + i + 1)),
+                FullArticle(article_id),
+            )
+        ]
+        for i, article_id in enumerate(article_ids)
+    ]
+    nav = []
+    if offset > 0:
+        nav.append(_button(messages.BUTTON_PREVIOUS, Page(question_id, max(offset - page_size, 0))))
+    if has_more and offset + page_size <= MAX_OFFSET:
+        nav.append(_button(messages.BUTTON_MORE, Page(question_id, offset + page_size)))
+    if nav:
+        rows.append(nav)
+    rows.append(
+        [
+            _button(messages.BUTTON_HELPFUL, Vote(question_id, True)),
+            _button(messages.BUTTON_UNHELPFUL, Vote(question_id, False)),
+        ]
+    )
+    return InlineKeyboardMarkup(rows)
+
+
+def articles_keyboard(article_ids: Sequence[int]) -> InlineKeyboardMarkup | None:
+    """Full-text buttons for the closest articles of a question without a good answer."""
+    if not article_ids:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [
+                _button(
+                    messages.BUTTON_FULL_TEXT.format(number=arabic_digits(i + 1)),
+                    FullArticle(article_id),
+                )
+            ]
+            for i, article_id in enumerate(article_ids)
+        ]
+    )
+
+
+def examples_keyboard() -> InlineKeyboardMarkup:
+    """One button per example question (tapping asks it)."""
+    return InlineKeyboardMarkup(
+        [[_button(question, Example(i))] for i, question in enumerate(messages.EXAMPLE_QUESTIONS)]
+    )

@@ -1,0 +1,66 @@
+"""Per-user sliding-window rate limit on questions (Telegram's own flood limits are AIORateLimiter's)."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Whether a question may go ahead; if not, when to retry and whether to say so."""
+
+    allowed: bool
+    retry_after: float = 0.0
+    # Only the first refusal of a burst gets a message: a flooding client should not make the
+    # bot flood back.
+    notify: bool = False
+
+    @property
+    def retry_seconds(self) -> int:
+        return max(1, math.ceil(self.retry_after))
+
+
+class RateLimiter:
+    """At most `limit` events per `period` seconds per key, over a sliding window."""
+
+    def __init__(
+        self,
+        limit: int,
+        period: float = 60.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        max_keys: int = 10_000,
+    ) -> None:
+        if limit < 1 or period <= 0:
+            raise ValueError("limit must be >= 1 and period > 0")
+        self.limit = limit
+        self.period = period
+        self._clock = clock
+        self._max_keys = max_keys
+        self._events: OrderedDict[int, deque[float]] = OrderedDict()
+        self._warned: set[int] = set()
+
+    def check(self, key: int) -> Decision:
+        """Record an event for `key` if allowed (the window is not full)."""
+        now = self._clock()
+        events = self._events.pop(key, None) or deque()
+        while events and events[0] <= now - self.period:
+            events.popleft()
+        self._events[key] = events  # most recently seen last, for eviction
+        if len(events) < self.limit:
+            events.append(now)
+            self._warned.discard(key)
+            self._evict()
+            return Decision(True)
+        notify = key not in self._warned
+        self._warned.add(key)
+        return Decision(False, events[0] + self.period - now, notify)
+
+    def _evict(self) -> None:
+        while len(self._events) > self._max_keys:
+            key, _ = self._events.popitem(last=False)
+            self._warned.discard(key)

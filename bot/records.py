@@ -1,0 +1,207 @@
+"""What the bot keeps in the database: questions asked, feedback, admin actions.
+
+User ids are stored only as salted hashes (Settings.hash_user). The question text is kept so that
+"more" buttons keep working after a restart. Every function here blocks: call it via
+asyncio.to_thread from handlers.
+"""
+
+from __future__ import annotations
+
+import statistics
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Boolean, Engine, Float, Integer, String, Text, UniqueConstraint, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+from corpus.models import Base, UTCDateTime, utc_now
+
+LATENCY_WINDOW = 10_000  # /stats percentiles over the most recent questions
+
+
+class QueryLog(Base):
+    """One question and how it was answered."""
+
+    __tablename__ = "bot_queries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    question_id: Mapped[str] = mapped_column(String(16), unique=True)
+    user_hash: Mapped[str] = mapped_column(String(64), index=True)
+    chat_type: Mapped[str] = mapped_column(String(16))
+    question: Mapped[str] = mapped_column(Text)
+    question_chars: Mapped[int] = mapped_column(Integer)
+    truncated: Mapped[bool] = mapped_column(Boolean, default=False)
+    answered: Mapped[int] = mapped_column(Integer)
+    top_score: Mapped[float | None] = mapped_column(Float)
+    latency_ms: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now, index=True)
+
+
+class Feedback(Base):
+    """👍 / 👎 on an answer; one per user and question (the latest vote wins)."""
+
+    __tablename__ = "bot_feedback"
+    __table_args__ = (UniqueConstraint("question_id", "user_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    question_id: Mapped[str] = mapped_column(String(16), index=True)
+    user_hash: Mapped[str] = mapped_column(String(64))
+    helpful: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now, onupdate=utc_now)
+
+
+class AdminAction(Base):
+    """An admin command and its outcome."""
+
+    __tablename__ = "bot_admin_actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_hash: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    ok: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now, index=True)
+
+
+def create_tables(engine: Engine) -> None:
+    """Create the bot's tables if they do not exist (the corpus tables are the library's)."""
+    Base.metadata.create_all(
+        engine, tables=[QueryLog.__table__, Feedback.__table__, AdminAction.__table__]
+    )
+
+
+@dataclass(frozen=True)
+class QueryRecord:
+    question_id: str
+    user_hash: str
+    chat_type: str
+    question: str
+    truncated: bool
+    answered: int
+    top_score: float | None
+    latency_ms: int
+
+
+def log_query(factory: sessionmaker[Session], record: QueryRecord) -> None:
+    with factory() as session:
+        session.add(
+            QueryLog(
+                question_id=record.question_id,
+                user_hash=record.user_hash,
+                chat_type=record.chat_type,
+                question=record.question,
+                question_chars=len(record.question),
+                truncated=record.truncated,
+                answered=record.answered,
+                top_score=record.top_score,
+                latency_ms=record.latency_ms,
+            )
+        )
+        session.commit()
+
+
+def find_question(factory: sessionmaker[Session], question_id: str) -> str | None:
+    with factory() as session:
+        return session.scalar(select(QueryLog.question).where(QueryLog.question_id == question_id))
+
+
+def record_feedback(
+    factory: sessionmaker[Session], question_id: str, user_hash: str, helpful: bool
+) -> None:
+    with factory() as session:
+        vote = session.scalar(
+            select(Feedback).where(
+                Feedback.question_id == question_id, Feedback.user_hash == user_hash
+            )
+        )
+        if vote is None:
+            session.add(Feedback(question_id=question_id, user_hash=user_hash, helpful=helpful))
+        else:
+            vote.helpful = helpful
+        session.commit()
+
+
+def record_admin_action(
+    factory: sessionmaker[Session], user_hash: str, action: str, detail: str, ok: bool
+) -> None:
+    with factory() as session:
+        session.add(AdminAction(user_hash=user_hash, action=action, detail=detail[:2000], ok=ok))
+        session.commit()
+
+
+@dataclass(frozen=True)
+class UsageStats:
+    questions_today: int
+    questions_total: int
+    median_ms: float | None
+    p95_ms: float | None
+    helpful: int
+    unhelpful: int
+
+
+def usage_stats(factory: sessionmaker[Session], now: datetime | None = None) -> UsageStats:
+    """Question counts (today is since 00:00 UTC), answer-time percentiles, feedback counts."""
+    now = now or utc_now()
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    with factory() as session:
+        total = session.scalar(select(func.count(QueryLog.id))) or 0
+        today = (
+            session.scalar(select(func.count(QueryLog.id)).where(QueryLog.created_at >= midnight))
+            or 0
+        )
+        latencies = list(
+            session.scalars(
+                select(QueryLog.latency_ms).order_by(QueryLog.id.desc()).limit(LATENCY_WINDOW)
+            )
+        )
+        votes = dict(
+            session.execute(select(Feedback.helpful, func.count()).group_by(Feedback.helpful))
+            .tuples()
+            .all()
+        )
+    median, p95 = percentiles(latencies)
+    return UsageStats(today, total, median, p95, votes.get(True, 0), votes.get(False, 0))
+
+
+def percentiles(values: list[int] | list[float]) -> tuple[float | None, float | None]:
+    """Median and 95th percentile (inclusive method), None for no data."""
+    if not values:
+        return None, None
+    if len(values) == 1:
+        return float(values[0]), float(values[0])
+    cuts = statistics.quantiles(values, n=20, method="inclusive")
+    return float(statistics.median(values)), float(cuts[18])
+
+
+class QuestionStore:
+    """Question text by short id: an in-memory LRU in front of the QueryLog table."""
+
+    def __init__(self, factory: sessionmaker[Session] | None = None, size: int = 2048) -> None:
+        self.factory = factory
+        self._size = size
+        self._items: OrderedDict[str, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def put(self, question_id: str, question: str) -> None:
+        with self._lock:
+            self._items[question_id] = question
+            self._items.move_to_end(question_id)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def get(self, question_id: str) -> str | None:
+        """The question, from memory or else the database (blocking on a miss)."""
+        with self._lock:
+            question = self._items.get(question_id)
+            if question is not None:
+                self._items.move_to_end(question_id)
+                return question
+        if self.factory is None:
+            return None
+        question = find_question(self.factory, question_id)
+        if question is not None:
+            self.put(question_id, question)
+        return question

@@ -1,0 +1,45 @@
+"""The bot's long-lived state, kept in `application.bot_data` and reached from handlers."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from telegram.ext import ContextTypes
+
+from bot.ratelimit import RateLimiter
+from bot.records import QuestionStore
+from bot.settings import Settings
+
+if TYPE_CHECKING:  # the library pulls in torch; handlers only need it at run time
+    from retrieval.library import Library
+
+STATE_KEY = "sanad"
+
+
+@dataclass
+class BotState:
+    """Settings, the library (loaded in post_init), the per-user limiter and question store."""
+
+    settings: Settings
+    limiter: RateLimiter
+    questions: QuestionStore = field(default_factory=QuestionStore)
+    library: Library | None = None
+    reindex_task: asyncio.Task[None] | None = None
+
+    @property
+    def lib(self) -> Library:
+        if self.library is None:
+            raise RuntimeError("the library is loaded in post_init, before any update")
+        return self.library
+
+    @property
+    def reindexing(self) -> bool:
+        return self.reindex_task is not None and not self.reindex_task.done()
+
+
+def get_state(context: ContextTypes.DEFAULT_TYPE) -> BotState:
+    state = context.bot_data[STATE_KEY]
+    assert isinstance(state, BotState)
+    return state

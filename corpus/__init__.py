@@ -1,0 +1,1 @@
+"""Articles in, passages out: models, store, ingest and Arabic-aware splitting."""

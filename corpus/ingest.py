@@ -1,0 +1,322 @@
+"""Read JSONL / JSON / .txt / .md into article records and upsert them idempotently."""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import hashlib
+import json
+import zlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from corpus.models import Article, Passage
+from corpus.split import clean_text, split_passages
+
+SUFFIXES = (".jsonl.gz", ".jsonl", ".json", ".txt", ".md")
+_COMMIT_EVERY = 500
+
+
+@dataclass(frozen=True)
+class ArticleRecord:
+    """An article as read from a file, before it is stored."""
+
+    title: str
+    body: str
+    source: str | None = None
+    url: str | None = None
+    published_at: datetime | None = None
+    external_id: str | None = None
+    language: str = "ar"
+
+
+@dataclass(frozen=True)
+class IngestProblem:
+    """Something in an input that could not be ingested; the rest still is."""
+
+    path: str
+    line: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """Article ids by outcome, plus the problems met while reading."""
+
+    added: list[int]
+    updated: list[int]
+    unchanged: list[int]
+    problems: list[IngestProblem]
+
+    def summary(self) -> str:
+        """One line, e.g. 'added 3, updated 1, unchanged 196, problems 0'."""
+        return (
+            f"added {len(self.added)}, updated {len(self.updated)}, "
+            f"unchanged {len(self.unchanged)}, problems {len(self.problems)}"
+        )
+
+
+def content_hash(title: str, body: str) -> str:
+    """sha256 hex of the cleaned title and body."""
+    return hashlib.sha256(f"{clean_text(title)}\n\n{clean_text(body)}".encode()).hexdigest()
+
+
+def text_hash(text: str) -> str:
+    """sha256 hex of a text as stored."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def supported(name: str) -> bool:
+    """Whether `parse_document` knows this file name's suffix."""
+    return name.lower().endswith(SUFFIXES)
+
+
+def parse_document(name: str, data: bytes) -> tuple[list[ArticleRecord], list[IngestProblem]]:
+    """Parse one uploaded or read file into records; bad parts become problems."""
+    lower = name.lower()
+    if not supported(lower):
+        suffix = Path(lower).suffix or "(none)"
+        expected = ", ".join(SUFFIXES)
+        return [], [
+            IngestProblem(name, None, f"unsupported file type {suffix} (expected {expected})")
+        ]
+    if lower.endswith(".gz"):
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error):
+            return [], [IngestProblem(name, None, "not a valid gzip file")]
+    text = _decode(data)
+    if text is None:
+        return [], [IngestProblem(name, None, "unknown encoding (not UTF-8/UTF-16)")]
+    if lower.endswith((".txt", ".md")):
+        return _parse_plain(name, text, markdown=lower.endswith(".md"))
+    if lower.endswith(".json"):
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError:
+            return _parse_jsonl(name, text)  # JSON Lines saved as .json
+        items = document if isinstance(document, list) else [document]
+        return _parse_objects(name, [(None, f"item {i}", item) for i, item in enumerate(items, 1)])
+    return _parse_jsonl(name, text)
+
+
+def _decode(data: bytes) -> str | None:
+    """UTF-8 (BOM optional) or UTF-16 with a BOM; None for anything else."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    else:
+        encoding = "utf-8-sig"
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+    # UTF-16 without a BOM decodes as "valid" UTF-8 full of NULs.
+    return None if "\x00" in text else text
+
+
+def _parse_plain(
+    name: str, text: str, *, markdown: bool
+) -> tuple[list[ArticleRecord], list[IngestProblem]]:
+    """First non-empty line is the title, the rest the body."""
+    title, _, body = clean_text(text).partition("\n")
+    if markdown:
+        title = title.lstrip("#").strip()
+    if not title:
+        return [], [IngestProblem(name, None, "no title")]
+    body = body.strip()
+    if not body:
+        return [], [IngestProblem(name, None, "no text")]
+    return [ArticleRecord(title=title, body=body)], []
+
+
+def _parse_jsonl(name: str, text: str) -> tuple[list[ArticleRecord], list[IngestProblem]]:
+    items: list[tuple[int | None, str, Any]] = []
+    problems: list[IngestProblem] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            items.append((number, f"line {number}", json.loads(line)))
+        except json.JSONDecodeError as error:
+            problems.append(
+                IngestProblem(name, number, f"line {number}: invalid JSON ({error.msg})")
+            )
+    records, more = _parse_objects(name, items)
+    return records, sorted(problems + more, key=lambda p: p.line or 0)
+
+
+def _parse_objects(
+    name: str, items: list[tuple[int | None, str, Any]]
+) -> tuple[list[ArticleRecord], list[IngestProblem]]:
+    """Turn decoded JSON values (line number, label, value) into records."""
+    records: list[ArticleRecord] = []
+    problems: list[IngestProblem] = []
+    for line, label, item in items:
+        if not isinstance(item, dict):
+            kind = type(item).__name__
+            problems.append(
+                IngestProblem(name, line, f"{label}: expected a JSON object, got {kind}")
+            )
+            continue
+        record_or_reason = _record(item)
+        if isinstance(record_or_reason, str):
+            problems.append(IngestProblem(name, line, f"{label}: {record_or_reason}"))
+        else:
+            records.append(record_or_reason)
+    return records, problems
+
+
+def _record(item: dict[str, Any]) -> ArticleRecord | str:
+    """A record from one JSON object, or the reason it is unusable."""
+    body = clean_text(_string(item.get("text")) or _string(item.get("body")) or "")
+    if not body:
+        return "no text"
+    title = clean_text(_string(item.get("title")) or "")
+    if not title:
+        return "no title"
+    identifier = item.get("id")
+    external_id = str(identifier).strip() if isinstance(identifier, str | int) else ""
+    return ArticleRecord(
+        title=title,
+        body=body,
+        source=_string(item.get("source")),
+        url=_string(item.get("url")),
+        published_at=parse_date(item.get("published_at") or item.get("date")),
+        external_id=external_id or None,
+        language=_string(item.get("language")) or "ar",
+    )
+
+
+def _string(value: Any) -> str | None:
+    """A stripped non-empty string, else None."""
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return None
+
+
+def parse_date(value: Any) -> datetime | None:
+    """ISO 8601 or YYYY-MM-DD to an aware UTC datetime (naive taken as UTC); None if unusable."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def read_paths(paths: Iterable[Path]) -> tuple[list[ArticleRecord], list[IngestProblem]]:
+    """Parse files and folders (recursively, sorted, supported suffixes only)."""
+    records: list[ArticleRecord] = []
+    problems: list[IngestProblem] = []
+    for path in paths:
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file() and supported(p.name))
+        elif path.exists():
+            files = [path]
+        else:
+            problems.append(IngestProblem(str(path), None, "no such file or folder"))
+            continue
+        for file in files:
+            try:
+                data = file.read_bytes()
+            except OSError as error:
+                problems.append(IngestProblem(str(file), None, f"cannot read ({error.strerror})"))
+                continue
+            found, trouble = parse_document(str(file), data)
+            records.extend(found)
+            problems.extend(trouble)
+    return records, problems
+
+
+def ingest_records(session: Session, records: Iterable[ArticleRecord]) -> IngestReport:
+    """Add new articles, re-split changed ones, skip unchanged ones; commits as it goes."""
+    outcomes: dict[str, list[int]] = {"added": [], "updated": [], "unchanged": []}
+    problems: list[IngestProblem] = []
+    seen_added: set[int] = set()
+    for number, record in enumerate(records, 1):
+        if not clean_text(record.body):
+            problems.append(IngestProblem(f"record {number}", None, "no text"))
+            continue
+        outcome, article_id = _upsert(session, record)
+        # A file repeating an article: report it once, as added.
+        if article_id in seen_added:
+            continue
+        if outcome == "added":
+            seen_added.add(article_id)
+        outcomes[outcome].append(article_id)
+        if number % _COMMIT_EVERY == 0:
+            session.commit()
+    session.commit()
+    return IngestReport(outcomes["added"], outcomes["updated"], outcomes["unchanged"], problems)
+
+
+def ingest_paths(session_factory: Callable[[], Session], paths: Iterable[Path]) -> IngestReport:
+    """Read `paths` and ingest what parses; problems are reported alongside."""
+    records, problems = read_paths(paths)
+    with session_factory() as session:
+        report = ingest_records(session, records)
+    return IngestReport(report.added, report.updated, report.unchanged, problems + report.problems)
+
+
+def _upsert(session: Session, record: ArticleRecord) -> tuple[str, int]:
+    """Store one record; returns the outcome and the article id."""
+    title, body = clean_text(record.title), clean_text(record.body)
+    digest = content_hash(title, body)
+    article = _find(session, record, digest)
+    if article is not None and article.content_hash == digest:
+        return "unchanged", article.id
+    outcome = "updated"
+    if article is None:
+        article = Article()
+        session.add(article)
+        outcome = "added"
+    elif article.passages:
+        # Delete the old passages before inserting the new ones: (article_id, ordinal) is unique.
+        article.passages.clear()
+        session.flush()
+    article.title, article.body, article.content_hash = title, body, digest
+    article.source, article.url, article.published_at = (
+        record.source,
+        record.url,
+        record.published_at,
+    )
+    article.language = record.language
+    if record.external_id is not None:
+        article.external_id = record.external_id
+    article.passages = _passages(body)
+    session.flush()
+    return outcome, article.id
+
+
+def _find(session: Session, record: ArticleRecord, digest: str) -> Article | None:
+    """The stored article with the record's identity: external id, else url, else content."""
+    if record.external_id is not None:
+        query = select(Article).where(Article.external_id == record.external_id)
+    elif record.url is not None:
+        query = select(Article).where(Article.url == record.url)
+    else:
+        query = select(Article).where(Article.content_hash == digest)
+    return session.scalars(query.order_by(Article.id).limit(1)).first()
+
+
+def _passages(body: str) -> list[Passage]:
+    return [
+        Passage(
+            ordinal=ordinal,
+            text=span.text,
+            char_start=span.char_start,
+            char_end=span.char_end,
+            content_hash=text_hash(span.text),
+        )
+        for ordinal, span in enumerate(split_passages(body))
+    ]

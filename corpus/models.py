@@ -1,0 +1,99 @@
+"""SQLAlchemy models: an Article and the Passages cut from its cleaned body."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime, Dialect, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware.
+
+    SQLite keeps no offset, so values would come back naive; naive input is taken as UTC
+    because news feeds rarely state a zone.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the corpus schema."""
+
+
+class Article(Base):
+    """One news article; `body` is the cleaned text that passage offsets point into."""
+
+    __tablename__ = "articles"
+    # Never reuse ids of deleted rows: an index built earlier may still cite them.
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    title: Mapped[str] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(255))
+    url: Mapped[str | None] = mapped_column(String(2048), index=True)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    language: Mapped[str] = mapped_column(String(16), default="ar")
+    # sha256 of the cleaned title + body: the change detector for idempotent ingest.
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now, onupdate=utc_now)
+
+    passages: Mapped[list[Passage]] = relationship(
+        back_populates="article",
+        order_by="Passage.ordinal",
+        cascade="all, delete-orphan",
+    )
+
+    def __repr__(self) -> str:
+        return f"Article(id={self.id!r}, external_id={self.external_id!r}, title={self.title!r})"
+
+
+class Passage(Base):
+    """A contiguous slice `article.body[char_start:char_end]`, the unit that gets embedded."""
+
+    __tablename__ = "passages"
+    __table_args__ = (
+        UniqueConstraint("article_id", "ordinal"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    ordinal: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    char_start: Mapped[int] = mapped_column(Integer)
+    char_end: Mapped[int] = mapped_column(Integer)
+    # sha256 of `text`: lets the index reuse embeddings of passages that did not change.
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+
+    article: Mapped[Article] = relationship(back_populates="passages")
+
+    def __repr__(self) -> str:
+        return f"Passage(id={self.id!r}, article_id={self.article_id!r}, ordinal={self.ordinal!r})"

@@ -1,0 +1,161 @@
+"""Database engine and session factory, and the read/delete queries other layers use."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from corpus.models import Article, Base, Passage
+
+
+def create_db_engine(url: str) -> Engine:
+    """Create an engine; SQLite files get a parent directory, WAL, foreign keys and a timeout."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    database = parsed.database or ""
+    in_memory = database in ("", ":memory:") or parsed.query.get("mode") == "memory"
+    if not in_memory and not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url)
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            # WAL lets the bot read while the CLI ingests; ON DELETE CASCADE needs foreign_keys.
+            if not in_memory:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=5000")
+        finally:
+            cursor.close()
+
+    return engine
+
+
+def init_db(engine: Engine) -> None:
+    """Create the tables that do not exist yet."""
+    Base.metadata.create_all(engine)
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """A session factory whose objects stay readable after commit."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@dataclass(frozen=True)
+class PassageRow:
+    """What the index builder needs per passage."""
+
+    passage_id: int
+    article_id: int
+    text: str
+    content_hash: str
+    title: str
+
+
+@dataclass(frozen=True)
+class PassageView:
+    """A passage with the article fields needed to cite it."""
+
+    passage_id: int
+    article_id: int
+    ordinal: int
+    text: str
+    title: str
+    source: str | None
+    url: str | None
+    published_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CorpusStats:
+    """Counts and date range of the stored corpus."""
+
+    articles: int
+    passages: int
+    sources: list[str]
+    first_date: datetime | None
+    last_date: datetime | None
+
+
+def all_passages(session: Session) -> list[PassageRow]:
+    """Every passage with its article title, ordered by passage id."""
+    rows = session.execute(
+        select(Passage.id, Passage.article_id, Passage.text, Passage.content_hash, Article.title)
+        .join(Article, Passage.article_id == Article.id)
+        .order_by(Passage.id)
+    )
+    return [PassageRow(*row) for row in rows]
+
+
+def passage_views(session: Session, ids: Sequence[int]) -> dict[int, PassageView]:
+    """Fetch the passages with these ids (missing ids are absent) in one query."""
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(
+            Passage.id,
+            Passage.article_id,
+            Passage.ordinal,
+            Passage.text,
+            Article.title,
+            Article.source,
+            Article.url,
+            Article.published_at,
+        )
+        .join(Article, Passage.article_id == Article.id)
+        .where(Passage.id.in_(set(ids)))
+    )
+    return {row[0]: PassageView(*row) for row in rows}
+
+
+def get_article(session: Session, article_id: int) -> Article | None:
+    """The article with this id, or None."""
+    return session.get(Article, article_id)
+
+
+def delete_article(session: Session, article_id: int) -> bool:
+    """Delete an article and its passages and commit; False if there was no such article."""
+    article = session.get(Article, article_id)
+    if article is None:
+        return False
+    session.delete(article)
+    session.commit()
+    return True
+
+
+def corpus_stats(session: Session) -> CorpusStats:
+    """Article and passage counts, distinct sources and the publication date range."""
+    articles, first_date, last_date = session.execute(
+        select(
+            func.count(Article.id), func.min(Article.published_at), func.max(Article.published_at)
+        )
+    ).one()
+    passages = session.scalar(select(func.count(Passage.id))) or 0
+    sources = session.scalars(
+        select(Article.source)
+        .where(Article.source.is_not(None))
+        .distinct()
+        .order_by(Article.source)
+    )
+    return CorpusStats(articles, passages, [s for s in sources if s], first_date, last_date)
+
+
+def corpus_fingerprint(session: Session) -> str:
+    """sha256 over (passage id, content hash) in id order: names the state an index was built on."""
+    digest = hashlib.sha256()
+    for passage_id, content_hash in session.execute(
+        select(Passage.id, Passage.content_hash).order_by(Passage.id)
+    ):
+        digest.update(f"{passage_id}:{content_hash}\n".encode())
+    return digest.hexdigest()

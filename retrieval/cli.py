@@ -1,0 +1,184 @@
+"""Developer CLI: python -m retrieval ingest|build|ask|eval|chat|prepare."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+from retrieval.errors import RetrievalError
+from retrieval.index import BuildReport
+from retrieval.library import Library
+from retrieval.render import render_hits_text
+from retrieval.search import MODES
+from retrieval.settings import LibrarySettings
+from retrieval.types import Hit
+
+BUNDLED_CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "data"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m retrieval", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    ingest = sub.add_parser("ingest", help="store articles from .jsonl/.txt/.md files or folders")
+    ingest.add_argument("paths", nargs="+", type=Path)
+    ingest.add_argument("--no-build", action="store_true", help="do not update the index")
+    build = sub.add_parser("build", help="build or update the index")
+    build.add_argument("--full", action="store_true", help="re-embed every passage")
+    ask = sub.add_parser("ask", help="ask one question")
+    ask.add_argument("question")
+    ask.add_argument("--k", type=int, default=5)
+    ask.add_argument("--mode", choices=MODES, default="hybrid")
+    ask.add_argument("--json", action="store_true")
+    chat = sub.add_parser("chat", help="ask questions line by line from the terminal")
+    chat.add_argument("--k", type=int, default=3)
+    chat.add_argument("--mode", choices=MODES, default="hybrid")
+    sub.add_parser("prepare", help="ingest the bundled corpus and build the index if needed")
+    ev = sub.add_parser("eval", help="measure retrieval on a SQuAD-format QA file")
+    ev.add_argument("qa_file", type=Path)
+    ev.add_argument("--k", type=int, default=10)
+    ev.add_argument("--mode", choices=(*MODES, "all"), default="hybrid")
+    ev.add_argument("--json", action="store_true")
+    ev.add_argument("--report", type=Path, help="write a Markdown report and plot here")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    settings = LibrarySettings.from_env()
+    try:
+        return int(_COMMANDS[args.command](args, settings))
+    except RetrievalError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def cmd_ingest(args: argparse.Namespace, settings: LibrarySettings) -> int:
+    library = Library.open(settings)
+    report = library.ingest_paths(args.paths)
+    print(report.summary())
+    for problem in report.problems:
+        where = f"{problem.path}:{problem.line}" if problem.line else problem.path
+        print(f"  skipped {where}: {problem.reason}", file=sys.stderr)
+    if not args.no_build and (report.added or report.updated or library.is_stale()):
+        print(_describe_build(library.build(show_progress=True)))
+    stored = report.added or report.updated or report.unchanged
+    return 1 if report.problems and not stored else 0
+
+
+def cmd_build(args: argparse.Namespace, settings: LibrarySettings) -> int:
+    library = Library.open(settings)
+    print(_describe_build(library.build(full=args.full, show_progress=True)))
+    return 0
+
+
+def _describe_build(r: BuildReport) -> str:
+    rate = r.embedded / r.seconds if r.seconds and r.embedded else 0.0
+    return (
+        f"index {r.version}: {r.passages} passages, {r.embedded} embedded, "
+        f"{r.reused} reused, {r.seconds:.1f} s ({rate:.1f} passages/s)"
+    )
+
+
+def cmd_ask(args: argparse.Namespace, settings: LibrarySettings) -> int:
+    library = Library.open(settings)
+    started = time.perf_counter()
+    hits = library.search(args.question, args.k, mode=args.mode)
+    elapsed = time.perf_counter() - started
+    if args.json:
+        print(json.dumps([_hit_json(h) for h in hits], ensure_ascii=False, indent=2))
+    else:
+        print(render_hits_text(hits))
+        print(f"({len(hits)} results in {elapsed * 1000:.0f} ms)", file=sys.stderr)
+    return 0
+
+
+def _hit_json(hit: Hit) -> dict:
+    data = asdict(hit)
+    data["published_at"] = hit.published_at.isoformat() if hit.published_at else None
+    data["answer_sentence"] = hit.answer_sentence
+    for ref in data["also_in"]:
+        ref["published_at"] = ref["published_at"].isoformat() if ref["published_at"] else None
+    return data
+
+
+def cmd_chat(args: argparse.Namespace, settings: LibrarySettings) -> int:
+    library = prepare(settings)
+    print("اكتب سؤالك ثم Enter (Ctrl-D للخروج).", flush=True)
+    for line in sys.stdin:
+        question = line.strip()
+        if not question:
+            continue
+        try:
+            hits = library.search(question, args.k, mode=args.mode)
+        except RetrievalError as exc:
+            print(f"تعذّر البحث: {exc}", flush=True)
+            continue
+        print(render_hits_text(hits) if hits else "لم أجد ما يجيب عن سؤالك.", flush=True)
+    return 0
+
+
+def prepare(settings: LibrarySettings, corpus_dir: Path = BUNDLED_CORPUS) -> Library:
+    """Open the library; on first run ingest the bundled corpus; rebuild a stale index."""
+    library = Library.open(settings)
+    if library.stats().corpus.articles == 0:
+        report = library.ingest_paths([corpus_dir])
+        print(f"bundled corpus: {report.summary()}", file=sys.stderr)
+    if library.is_stale():
+        print(_describe_build(library.build(show_progress=True)), file=sys.stderr)
+    return library
+
+
+def cmd_prepare(args: argparse.Namespace, settings: LibrarySettings) -> int:
+    stats = prepare(settings).stats()
+    print(f"ready: {stats.corpus.articles} articles, {stats.index_passages} passages indexed")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: LibrarySettings) -> int:
+    from retrieval.encoder import load_encoder
+    from retrieval.evaluate import evaluate, metrics
+    from retrieval.search import Mode
+
+    if not args.qa_file.is_file():
+        print(f"error: {args.qa_file}: no such file", file=sys.stderr)
+        return 2
+    modes: tuple[Mode, ...] = MODES if args.mode == "all" else (args.mode,)
+    encoder = load_encoder(settings.model, settings.cache_dir)
+    started = time.perf_counter()
+    qa, results, passages = evaluate(args.qa_file, encoder, modes, args.k)
+    elapsed = time.perf_counter() - started
+    table = {mode: metrics(outcomes, passages) for mode, outcomes in results.items()}
+    if args.report:
+        from retrieval.report import write_report
+
+        write_report(args.report, args.qa_file, qa, results, table)
+        print(f"report written to {args.report}", file=sys.stderr)
+    if args.json:
+        keys = ("recall@1", "recall@5", "recall@10", "mrr@10", "questions", "passages",
+                "answer_in_sentence")
+        out = {mode: {key: row[key] for key in keys} for mode, row in table.items()}
+        print(json.dumps(out[modes[0]] if len(modes) == 1 else out))
+    else:
+        for mode, row in table.items():
+            print(mode.ljust(8), "  ".join(f"{key}={value}" for key, value in row.items()))
+    print(f"evaluated in {elapsed:.1f} s", file=sys.stderr)
+    return 0
+
+
+_COMMANDS = {
+    "ingest": cmd_ingest,
+    "build": cmd_build,
+    "ask": cmd_ask,
+    "chat": cmd_chat,
+    "prepare": cmd_prepare,
+    "eval": cmd_eval,
+}

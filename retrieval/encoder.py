@@ -1,0 +1,101 @@
+"""The embedding model behind a small interface: queries and passages are encoded differently."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from retrieval.errors import ModelUnavailable
+
+DEFAULT_MODEL = "default"  # the bundled multilingual-e5-small, converted on first use
+
+
+class Encoder(Protocol):
+    """What the index and the retriever need of an embedding model."""
+
+    name: str
+    fingerprint: str
+    dim: int
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def encode_passages(
+        self, texts: Sequence[str], *, batch_size: int = 32, show_progress: bool = False
+    ) -> np.ndarray: ...
+
+
+class SentenceTransformerEncoder:
+    """A sentence-transformers model; returns L2-normalized float32 rows."""
+
+    def __init__(self, model: object, name: str, fingerprint: str) -> None:
+        self._model = model
+        self.name = name
+        self.fingerprint = fingerprint
+        self.dim = int(model.get_sentence_embedding_dimension())  # type: ignore[attr-defined]
+        # torch runs fine from several threads, but one forward pass at a time keeps latency
+        # predictable on a small machine and avoids oversubscribing its cores.
+        self._lock = threading.Lock()
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Encode questions (with the model's query prompt)."""
+        with self._lock:
+            vectors = self._model.encode_query(  # type: ignore[attr-defined]
+                list(texts), normalize_embeddings=True, convert_to_numpy=True
+            )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def encode_passages(
+        self, texts: Sequence[str], *, batch_size: int = 32, show_progress: bool = False
+    ) -> np.ndarray:
+        """Encode passages (with the model's document prompt)."""
+        with self._lock:
+            vectors = self._model.encode_document(  # type: ignore[attr-defined]
+                list(texts),
+                batch_size=batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=show_progress,
+            )
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+
+
+def _fingerprint_of(path: Path, spec: str) -> str:
+    marker = path / "sanad_model.json"
+    if marker.is_file():
+        return str(json.loads(marker.read_text())["fingerprint"])
+    return hashlib.sha256(spec.encode()).hexdigest()[:16]
+
+
+_lock = threading.Lock()
+_loaded: dict[tuple[str, str], SentenceTransformerEncoder] = {}
+
+
+def load_encoder(spec: str, cache_dir: Path) -> SentenceTransformerEncoder:
+    """Load a model once per process: "default" (bundled e5-small), a folder, or a hub id."""
+    key = (spec, str(cache_dir))
+    with _lock:
+        if key not in _loaded:
+            _loaded[key] = _load(spec, cache_dir)
+        return _loaded[key]
+
+
+def _load(spec: str, cache_dir: Path) -> SentenceTransformerEncoder:
+    from retrieval.e5convert import MODEL_NAME, ConversionError, ensure_model
+
+    try:
+        from sentence_transformers import SentenceTransformer
+
+        if spec == DEFAULT_MODEL:
+            path = ensure_model(cache_dir / "models")
+            model = SentenceTransformer(str(path), device="cpu")
+            return SentenceTransformerEncoder(model, MODEL_NAME, _fingerprint_of(path, spec))
+        model = SentenceTransformer(spec, device="cpu")
+    except (ConversionError, OSError, ValueError) as exc:
+        raise ModelUnavailable(f"cannot load embedding model {spec!r}: {exc}") from exc
+    return SentenceTransformerEncoder(model, spec, _fingerprint_of(Path(spec), spec))

@@ -1,0 +1,165 @@
+"""Retrieval evaluation on SQuAD-format QA files: each paragraph is one article."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from corpus.ingest import ArticleRecord
+from retrieval.arabic import normalize
+from retrieval.encoder import Encoder
+from retrieval.library import Library
+from retrieval.search import Mode
+from retrieval.settings import LibrarySettings
+
+RECALL_AT = (1, 5, 10)
+MRR_AT = 10
+CURVE_K = 20  # recall@1..20 for the report plot
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    answers: tuple[str, ...]
+    paragraph: int  # index into the paragraph list
+
+
+@dataclass(frozen=True)
+class QASet:
+    titles: list[str]
+    paragraphs: list[str]
+    questions: list[Question]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What came back for one question."""
+
+    question: Question
+    gold_rank: int | None  # 1-based rank of the gold paragraph, None if not in the list
+    top_paragraph: int | None
+    answer_sentence: str | None  # chosen sentence of the top hit
+    seconds: float
+
+
+def load_squad(path: Path) -> QASet:
+    """Read a SQuAD-format JSON file (data -> paragraphs -> qas)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path}: not a SQuAD-format JSON file ({exc})") from exc
+    titles, paragraphs, questions = [], [], []
+    for article in data:
+        for paragraph in article.get("paragraphs", []):
+            index = len(paragraphs)
+            titles.append(str(article.get("title", "")).strip())
+            paragraphs.append(str(paragraph["context"]))
+            for qa in paragraph.get("qas", []):
+                answers = tuple(str(a["text"]) for a in qa.get("answers", []))
+                questions.append(Question(str(qa["question"]).strip(), answers, index))
+    return QASet(titles, paragraphs, questions)
+
+
+def metrics(outcomes: Sequence[Outcome], passages: int) -> dict[str, float | int]:
+    """recall@k, mrr@10, answer_in_sentence, counts and latency."""
+    n = len(outcomes)
+    ranks = [o.gold_rank for o in outcomes]
+    result: dict[str, float | int] = {}
+    for k in RECALL_AT:
+        result[f"recall@{k}"] = _ratio(sum(1 for r in ranks if r is not None and r <= k), n)
+    mrr = sum(1.0 / r for r in ranks if r is not None and r <= MRR_AT)
+    result[f"mrr@{MRR_AT}"] = round(mrr / n, 4) if n else 0.0
+    result["answer_in_sentence"] = answer_in_sentence(outcomes)
+    result["questions"] = n
+    result["passages"] = passages
+    result["median_ms"] = round(1000 * statistics.median(o.seconds for o in outcomes), 1) if n else 0
+    return result
+
+
+def recall_curve(outcomes: Sequence[Outcome], max_k: int = CURVE_K) -> list[float]:
+    """recall@1..max_k."""
+    n = len(outcomes) or 1
+    return [
+        sum(1 for o in outcomes if o.gold_rank is not None and o.gold_rank <= k) / n
+        for k in range(1, max_k + 1)
+    ]
+
+
+def answer_in_sentence(outcomes: Sequence[Outcome]) -> float:
+    """Among questions whose top hit is the gold paragraph: gold answer inside the chosen sentence."""
+    judged = [o for o in outcomes if o.gold_rank == 1 and o.question.answers]
+    found = sum(
+        1
+        for o in judged
+        if o.answer_sentence
+        and any(normalize(a) in normalize(o.answer_sentence) for a in o.question.answers)
+    )
+    return _ratio(found, len(judged))
+
+
+def _ratio(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole else 0.0
+
+
+def prepare_library(qa: QASet, encoder: Encoder, workdir: Path) -> tuple[Library, dict[int, int]]:
+    """A throwaway store + index of the paragraphs; returns article id -> paragraph index."""
+    settings = LibrarySettings(
+        database_url=f"sqlite:///{workdir / 'eval.db'}", index_dir=workdir / "index"
+    )
+    library = Library.open(settings, encoder=encoder)
+    records = [
+        ArticleRecord(title=title, body=body, source="eval", external_id=f"p{i}")
+        for i, (title, body) in enumerate(zip(qa.titles, qa.paragraphs, strict=True))
+    ]
+    report = library._ingest(records, [])
+    library.build()
+    ids = report.added + report.updated + report.unchanged
+    # ingest reports ids in record order; map back by external id to be safe
+    with library.session_factory() as session:
+        from corpus.models import Article
+
+        rows = session.query(Article.id, Article.external_id).filter(Article.id.in_(ids)).all()
+    return library, {aid: int(ext[1:]) for aid, ext in rows if ext}
+
+
+def run_questions(
+    library: Library, article_to_paragraph: dict[int, int], qa: QASet, mode: Mode, k: int
+) -> list[Outcome]:
+    """Ask every question; record where the gold paragraph came."""
+    outcomes = []
+    for question in qa.questions:
+        started = time.perf_counter()
+        try:
+            hits = library.search(question.text, max(k, MRR_AT, CURVE_K), mode=mode)
+        except ValueError:  # an empty question in the data set counts as a miss
+            hits = []
+        seconds = time.perf_counter() - started
+        paragraphs = [article_to_paragraph.get(h.article_id) for h in hits]
+        rank = next((i + 1 for i, p in enumerate(paragraphs) if p == question.paragraph), None)
+        outcomes.append(
+            Outcome(
+                question,
+                rank,
+                paragraphs[0] if paragraphs else None,
+                hits[0].answer_sentence if hits else None,
+                seconds,
+            )
+        )
+    return outcomes
+
+
+def evaluate(
+    path: Path, encoder: Encoder, modes: Sequence[Mode], k: int = 10
+) -> tuple[QASet, dict[str, list[Outcome]], int]:
+    """Index `path`'s paragraphs in a temporary store and run every mode."""
+    qa = load_squad(path)
+    with tempfile.TemporaryDirectory(prefix="sanad-eval-") as tmp:
+        library, mapping = prepare_library(qa, encoder, Path(tmp))
+        passages = library.retriever.version.size
+        results = {mode: run_questions(library, mapping, qa, mode, k) for mode in modes}
+    return qa, results, passages

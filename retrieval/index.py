@@ -1,0 +1,306 @@
+"""Versioned on-disk index: FAISS (dense) + BM25 (lexical) + manifest, switched atomically.
+
+Layout of INDEX_DIR:
+    CURRENT                 name of the version being served (replaced atomically)
+    versions/<name>/        dense.faiss, ids.npy, keys.npy, lexical/, manifest.json
+    build.lock              held (flock) by the one build allowed at a time
+A build writes a complete new version under a temporary name, renames it into place, then
+swaps CURRENT. A crash at any point leaves the previous version serving.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from retrieval.encoder import Encoder
+from retrieval.errors import BuildInProgress, IndexCorrupt, IndexMismatch, IndexNotReady
+from retrieval.lexical import LexicalIndex
+
+FORMAT_VERSION = 1
+KEEP_VERSIONS = 2
+EMBED_BATCH = 64
+_DENSE, _IDS, _KEYS, _LEXICAL, _MANIFEST = (
+    "dense.faiss",
+    "ids.npy",
+    "keys.npy",
+    "lexical",
+    "manifest.json",
+)
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class IndexInput:
+    """One passage as the index sees it."""
+
+    passage_id: int
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    version: str
+    passages: int
+    embedded: int
+    reused: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class IndexVersion:
+    """A loaded, verified index version."""
+
+    name: str
+    manifest: dict
+    dense: faiss.Index
+    ids: np.ndarray  # int64 passage ids, row i of `dense` is passage ids[i]
+    lexical: LexicalIndex
+    rows: dict[int, int]  # passage id -> row
+
+    @property
+    def size(self) -> int:
+        return int(self.ids.shape[0])
+
+    def vectors(self, passage_ids: Sequence[int]) -> np.ndarray:
+        """The stored (normalized) vectors of some passages."""
+        rows = [self.rows[int(pid)] for pid in passage_ids]
+        return np.vstack([self.dense.reconstruct(r) for r in rows]).astype(np.float32)
+
+
+def embedding_text(item: IndexInput) -> str:
+    """What gets embedded for a passage: its article title gives context the passage may lack."""
+    return f"{item.title}\n{item.text}" if item.title else item.text
+
+
+def embedding_key(encoder_fingerprint: str, text: str) -> bytes:
+    """Vectors are reused across builds only for the same text under the same model."""
+    return hashlib.sha256(f"{encoder_fingerprint}\0{text}".encode()).digest()
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _checksums(folder: Path) -> dict[str, str]:
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != _MANIFEST)
+    return {str(p.relative_to(folder)): _sha256_file(p) for p in files}
+
+
+class IndexStore:
+    """The index directory: builds new versions, loads the current one."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.versions = root / "versions"
+
+    def current_name(self) -> str | None:
+        try:
+            return (self.root / "CURRENT").read_text().strip() or None
+        except FileNotFoundError:
+            return None
+
+    def load(self, encoder: Encoder | None = None) -> IndexVersion:
+        """Load and verify the current version; check it matches `encoder` when given."""
+        name = self.current_name()
+        if name is None:
+            raise IndexNotReady(f"no index in {self.root}: run `python -m retrieval build`")
+        return self._load_version(self.versions / name, encoder)
+
+    def _load_version(self, folder: Path, encoder: Encoder | None) -> IndexVersion:
+        try:
+            manifest = json.loads((folder / _MANIFEST).read_text())
+        except (OSError, ValueError) as exc:
+            raise IndexCorrupt(f"{folder}: manifest unreadable ({exc})") from exc
+        if manifest.get("format") != FORMAT_VERSION:
+            raise IndexCorrupt(f"{folder}: index format {manifest.get('format')}, expected 1")
+        actual = _checksums(folder)
+        if actual != manifest.get("files"):
+            bad = sorted(set(actual.items()) ^ set(manifest.get("files", {}).items()))
+            raise IndexCorrupt(f"{folder}: files do not match the manifest: {bad[:3]}")
+        if encoder is not None and (
+            manifest["model_fingerprint"] != encoder.fingerprint or manifest["dim"] != encoder.dim
+        ):
+            raise IndexMismatch(
+                f"index built with {manifest['model']} ({manifest['model_fingerprint']}, "
+                f"dim {manifest['dim']}), loaded model is {encoder.name} "
+                f"({encoder.fingerprint}, dim {encoder.dim}): rebuild with --full"
+            )
+        try:
+            dense = faiss.read_index(str(folder / _DENSE))
+            ids = np.load(folder / _IDS)
+            lexical = LexicalIndex.load(folder / _LEXICAL)
+        except Exception as exc:  # faiss raises RuntimeError, numpy ValueError, ...
+            raise IndexCorrupt(f"{folder}: cannot read index files ({exc})") from exc
+        if not (dense.ntotal == ids.shape[0] == manifest["passages"] == len(lexical)):
+            raise IndexCorrupt(f"{folder}: passage counts disagree with the manifest")
+        rows = {int(pid): row for row, pid in enumerate(ids)}
+        return IndexVersion(folder.name, manifest, dense, ids, lexical, rows)
+
+    @contextlib.contextmanager
+    def build_lock(self) -> Iterator[None]:
+        """One build at a time, across processes (the bot and the CLI may both try)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with (self.root / "build.lock").open("a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as exc:
+                raise BuildInProgress("another index build is running") from exc
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _previous_vectors(self, encoder: Encoder) -> dict[bytes, np.ndarray]:
+        name = self.current_name()
+        if name is None:
+            return {}
+        folder = self.versions / name
+        try:
+            manifest = json.loads((folder / _MANIFEST).read_text())
+            if manifest.get("model_fingerprint") != encoder.fingerprint:
+                return {}
+            keys = np.load(folder / _KEYS)
+            dense = faiss.read_index(str(folder / _DENSE))
+            vectors = dense.reconstruct_n(0, dense.ntotal)
+        except Exception:  # an unreadable previous version only costs re-embedding
+            return {}
+        return {bytes(k): v for k, v in zip(keys, vectors, strict=True)}
+
+    def build(
+        self,
+        items: Sequence[IndexInput],
+        encoder: Encoder,
+        *,
+        corpus_hash: str,
+        full: bool = False,
+        progress: Progress | None = None,
+        show_progress: bool = False,
+    ) -> BuildReport:
+        """Build a new version from `items`; reuse unchanged vectors unless `full`."""
+        with self.build_lock():
+            return self._build(items, encoder, corpus_hash, full, progress, show_progress)
+
+    def _build(
+        self,
+        items: Sequence[IndexInput],
+        encoder: Encoder,
+        corpus_hash: str,
+        full: bool,
+        progress: Progress | None,
+        show_progress: bool,
+    ) -> BuildReport:
+        started = time.perf_counter()
+        texts = [embedding_text(item) for item in items]
+        keys = [embedding_key(encoder.fingerprint, t) for t in texts]
+        previous = {} if full else self._previous_vectors(encoder)
+        vectors = np.zeros((len(items), encoder.dim), dtype=np.float32)
+        todo = [i for i, key in enumerate(keys) if key not in previous]
+        for i, key in enumerate(keys):
+            if key in previous:
+                vectors[i] = previous[key]
+        _embed_rows(encoder, texts, todo, vectors, progress, show_progress)
+
+        self.versions.mkdir(parents=True, exist_ok=True)
+        self._clean_temporaries()
+        name = datetime.now(UTC).strftime("v%Y%m%dT%H%M%S%fZ")
+        work = self.versions / f".tmp-{name}"
+        work.mkdir()
+        # Inner product equals cosine similarity on normalized vectors.
+        dense = faiss.IndexFlatIP(encoder.dim)
+        dense.add(vectors)
+        faiss.write_index(dense, str(work / _DENSE))
+        np.save(work / _IDS, np.array([item.passage_id for item in items], dtype=np.int64))
+        np.save(work / _KEYS, np.array(keys, dtype="S32"))
+        LexicalIndex.build([i.passage_id for i in items], texts).save(work / _LEXICAL)
+        seconds = time.perf_counter() - started
+        manifest = {
+            "format": FORMAT_VERSION,
+            "version": name,
+            "model": encoder.name,
+            "model_fingerprint": encoder.fingerprint,
+            "dim": encoder.dim,
+            "passages": len(items),
+            "embedded": len(todo),
+            "reused": len(items) - len(todo),
+            "corpus_hash": corpus_hash,
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "build_seconds": round(seconds, 3),
+            "files": _checksums(work),
+        }
+        (work / _MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+        _fsync_tree(work)
+        os.replace(work, self.versions / name)
+        self._switch(name)
+        self._prune()
+        return BuildReport(name, len(items), len(todo), len(items) - len(todo), seconds)
+
+    def _switch(self, name: str) -> None:
+        tmp = self.root / "CURRENT.tmp"
+        with tmp.open("w") as f:
+            f.write(name + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.root / "CURRENT")
+
+    def _clean_temporaries(self) -> None:
+        for stale in self.versions.glob(".tmp-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+
+    def _prune(self) -> None:
+        current = self.current_name()
+        names = sorted(p.name for p in self.versions.iterdir() if p.name.startswith("v"))
+        for name in names[:-KEEP_VERSIONS]:
+            if name != current:
+                shutil.rmtree(self.versions / name, ignore_errors=True)
+
+
+def _embed_rows(
+    encoder: Encoder,
+    texts: Sequence[str],
+    rows: Sequence[int],
+    out: np.ndarray,
+    progress: Progress | None,
+    show_progress: bool,
+) -> None:
+    bar = None
+    if show_progress and rows:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(rows), unit="passage", desc="embedding")
+    done = 0
+    for start in range(0, len(rows), EMBED_BATCH):
+        chunk = rows[start : start + EMBED_BATCH]
+        out[chunk] = encoder.encode_passages([texts[i] for i in chunk], batch_size=EMBED_BATCH)
+        done += len(chunk)
+        if bar is not None:
+            bar.update(len(chunk))
+        if progress is not None:
+            progress(done, len(rows))
+    if bar is not None:
+        bar.close()
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with path.open("rb") as f:
+                os.fsync(f.fileno())

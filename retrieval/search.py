@@ -1,0 +1,169 @@
+"""Retriever.search(question, k) -> list[Hit]: dense, lexical or hybrid, with citations."""
+
+from __future__ import annotations
+
+import threading
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Literal
+
+import numpy as np
+from sqlalchemy.orm import Session, sessionmaker
+
+from corpus.split import split_sentences
+from corpus.store import PassageView, passage_views
+from retrieval.dedupe import group_duplicates
+from retrieval.encoder import Encoder
+from retrieval.errors import EmptyQuery, IndexNotReady
+from retrieval.fusion import fuse
+from retrieval.index import IndexVersion
+from retrieval.sentences import best_sentence
+from retrieval.types import Hit, SourceRef
+
+Mode = Literal["dense", "lexical", "hybrid"]
+MODES: tuple[Mode, ...] = ("dense", "lexical", "hybrid")
+MAX_QUESTION_CHARS = 1000
+CANDIDATES = 100  # per signal, before fusion and collapsing
+
+
+def clean_question(question: str) -> str:
+    """Trim and bound a question; raise EmptyQuery when nothing searchable is left."""
+    text = " ".join(question.split())[:MAX_QUESTION_CHARS]
+    if not any(unicodedata.category(ch)[0] in "LN" for ch in text):
+        raise EmptyQuery("the question has no letters or digits")
+    return text
+
+
+class Retriever:
+    """Answers questions from one index version; `swap` replaces it atomically."""
+
+    def __init__(
+        self,
+        encoder: Encoder,
+        session_factory: sessionmaker[Session],
+        version: IndexVersion | None,
+    ) -> None:
+        self.encoder = encoder
+        self.session_factory = session_factory
+        self._version = version
+        self._lock = threading.Lock()
+
+    @property
+    def version(self) -> IndexVersion:
+        version = self._version
+        if version is None:
+            raise IndexNotReady("no index loaded yet")
+        return version
+
+    def swap(self, version: IndexVersion) -> None:
+        """Serve `version` from now on; searches already running finish on the old one."""
+        with self._lock:
+            self._version = version
+
+    def search(
+        self,
+        question: str,
+        k: int = 5,
+        *,
+        mode: Mode = "hybrid",
+        offset: int = 0,
+        collapse: bool = True,
+    ) -> list[Hit]:
+        """The best `k` hits after skipping `offset`, one per article unless `collapse=False`."""
+        text = clean_question(question)
+        version = self.version  # one consistent version for the whole request
+        query_vector = self.encoder.encode_queries([text])[0] if mode != "lexical" else None
+        ranked, dense_scores = self._rank(version, text, query_vector, mode)
+        wanted = offset + k
+        hits = self._assemble(version, ranked, dense_scores, wanted, collapse)
+        page = hits[offset:wanted]
+        return [
+            replace(hit, rank=offset + i + 1, answer_span=self._answer(text, hit))
+            for i, hit in enumerate(page)
+        ]
+
+    def _rank(
+        self, version: IndexVersion, text: str, query_vector: np.ndarray | None, mode: Mode
+    ) -> tuple[list[tuple[int, float]], dict[int, float]]:
+        n = min(CANDIDATES, version.size)
+        dense: list[tuple[int, float]] = []
+        if query_vector is not None and n:
+            scores, rows = version.dense.search(query_vector[None, :], n)
+            dense = [
+                (int(version.ids[r]), float(s))
+                for s, r in zip(scores[0], rows[0], strict=True)
+                if r >= 0
+            ]
+        lexical = version.lexical.search(text, n) if mode != "dense" else []
+        if mode == "dense":
+            ranked = dense
+        elif mode == "lexical":
+            ranked = lexical
+        else:
+            ranked = fuse(dense, lexical)
+        dense_scores = dict(dense)
+        if query_vector is not None:
+            missing = [pid for pid, _ in ranked if pid not in dense_scores]
+            if missing:  # lexical-only candidates still get a comparable cosine score
+                sims = version.vectors(missing) @ query_vector
+                dense_scores.update(zip(missing, map(float, sims), strict=True))
+        return ranked, dense_scores
+
+    def _assemble(
+        self,
+        version: IndexVersion,
+        ranked: Sequence[tuple[int, float]],
+        dense_scores: dict[int, float],
+        wanted: int,
+        collapse: bool,
+    ) -> list[Hit]:
+        with self.session_factory() as session:
+            views = passage_views(session, [pid for pid, _ in ranked])
+        hits: list[Hit] = []
+        seen_articles: set[int] = set()
+        for pid, score in ranked:
+            view = views.get(pid)
+            if view is None:  # deleted since the index was built
+                continue
+            if collapse and view.article_id in seen_articles:
+                continue
+            seen_articles.add(view.article_id)
+            hits.append(_hit(view, score, dense_scores.get(pid)))
+            if len(hits) >= wanted * 2 + 5:  # room for duplicates to fold
+                break
+        if collapse:
+            hits = _fold_duplicates(hits)
+        return hits
+
+    def _answer(self, question: str, hit: Hit) -> tuple[int, int] | None:
+        spans = split_sentences(hit.text)
+        return best_sentence(question, hit.text, spans) if spans else None
+
+
+def _hit(view: PassageView, score: float, dense_score: float | None) -> Hit:
+    return Hit(
+        rank=0,
+        score=score,
+        passage_id=view.passage_id,
+        article_id=view.article_id,
+        title=view.title,
+        source=view.source,
+        url=view.url,
+        published_at=view.published_at,
+        text=view.text,
+        dense_score=dense_score,
+    )
+
+
+def _fold_duplicates(hits: list[Hit]) -> list[Hit]:
+    """Near-identical passages from different articles become one hit listing every source."""
+    groups = group_duplicates([hit.text for hit in hits])
+    folded = []
+    for members in groups:
+        head, rest = hits[members[0]], [hits[i] for i in members[1:]]
+        refs = tuple(
+            SourceRef(h.article_id, h.title, h.source, h.url, h.published_at) for h in rest
+        )
+        folded.append(replace(head, also_in=refs) if refs else head)
+    return folded

@@ -1,0 +1,92 @@
+"""The developer CLI end to end, in-process (the model is loaded once per session)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from retrieval.cli import main
+from tests.conftest import SEED, SHARED
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture()
+def env(tmp_path, monkeypatch, real_encoder):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("INDEX_DIR", str(tmp_path / "index"))
+    return tmp_path
+
+
+def test_ingest_build_ask(env, capsys):
+    broken = env / "broken.jsonl"
+    broken.write_text('{"title": "خبر", "text": "نص الخبر هنا"}\n{oops\n', encoding="utf-8")
+    assert main(["ingest", str(SEED), str(broken)]) == 0
+    out, err = capsys.readouterr()
+    assert "2 added" in out
+    assert "broken.jsonl:2" in err
+    assert main(["ask", "ما الذي اتفق عليه الجانبان بشأن الهجرة غير الشرعية؟", "--json"]) == 0
+    hits = json.loads(capsys.readouterr().out)
+    assert hits[0]["title"].startswith("تعاون أمني")
+    assert "غرفة عمليات مشتركة" in hits[0]["text"]
+    assert hits[0]["answer_sentence"] in hits[0]["text"]
+    # re-ingesting is idempotent and the index needs no new embeddings
+    assert main(["ingest", str(SEED)]) == 0
+    assert "1 unchanged" in capsys.readouterr().out
+    assert main(["build"]) == 0
+    assert "0 embedded" in capsys.readouterr().out
+
+
+def test_ask_without_an_index_is_a_clear_error(env, capsys):
+    assert main(["ask", "سؤال"]) == 2
+    assert "no index" in capsys.readouterr().err
+
+
+def test_ask_an_empty_question_is_a_clear_error(env, capsys):
+    assert main(["ingest", str(SEED)]) == 0
+    capsys.readouterr()
+    assert main(["ask", "   "]) == 2
+    assert "error:" in capsys.readouterr().err
+
+
+def test_ingest_of_only_bad_input_fails(env, capsys):
+    empty = env / "empty.txt"
+    empty.write_text("", encoding="utf-8")
+    assert main(["ingest", str(empty), str(env / "missing.jsonl")]) == 1
+    err = capsys.readouterr().err
+    assert "empty.txt" in err and "missing.jsonl" in err
+
+
+def test_eval_reports_exactly_the_documented_keys(env, capsys):
+    arcd = json.loads((SHARED / "arcd" / "arcd-test.json").read_text(encoding="utf-8"))
+    small = {"version": arcd.get("version"), "data": arcd["data"][:6]}
+    qa_file = env / "small.json"
+    qa_file.write_text(json.dumps(small, ensure_ascii=False), encoding="utf-8")
+    assert main(["eval", str(qa_file), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(result) == {
+        "recall@1", "recall@5", "recall@10", "mrr@10", "questions", "passages",
+        "answer_in_sentence",
+    }
+    paragraphs = sum(len(a["paragraphs"]) for a in small["data"])
+    assert result["questions"] == sum(len(p["qas"]) for a in small["data"] for p in a["paragraphs"])
+    assert result["passages"] >= paragraphs
+    assert 0.5 <= result["recall@5"] <= 1.0
+    assert result["recall@1"] <= result["recall@5"] <= result["recall@10"]
+    # the evaluation never touches the main database
+    assert not (env / "cli.db").exists()
+
+
+def test_eval_report_writes_markdown_and_plot(env, capsys):
+    arcd = json.loads((SHARED / "arcd" / "arcd-test.json").read_text(encoding="utf-8"))
+    qa_file = env / "tiny.json"
+    qa_file.write_text(json.dumps({"data": arcd["data"][:3]}, ensure_ascii=False), "utf-8")
+    assert main(["eval", str(qa_file), "--mode", "all", "--report", str(env / "rep")]) == 0
+    report = (env / "rep" / "report.md").read_text(encoding="utf-8")
+    assert "| hybrid |" in report and "| dense |" in report and "| lexical |" in report
+    assert (env / "rep" / "recall_at_k.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_eval_of_a_missing_file(env, capsys):
+    assert main(["eval", str(env / "nope.json")]) == 2

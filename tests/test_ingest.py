@@ -1,0 +1,217 @@
+"""Parsing uploads and files, and idempotent ingest into a real SQLite database."""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from corpus.ingest import (
+    ArticleRecord,
+    IngestProblem,
+    ingest_paths,
+    ingest_records,
+    parse_document,
+    read_paths,
+)
+from corpus.models import Article, Passage
+from corpus.split import clean_text
+from corpus.store import create_db_engine, init_db, make_session_factory
+
+DATA = Path(__file__).resolve().parents[1] / "corpus" / "data"
+DEMO = DATA / "saudinewsnet_demo200.jsonl"
+SEED = DATA / "libya-malta-security.txt"
+ARABIC = "قالت وزارة الصحة إن عدد الحالات انخفض هذا الأسبوع بشكل ملحوظ."
+
+
+@pytest.fixture
+def factory(tmp_path: Path) -> sessionmaker[Session]:
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'db' / 'corpus.sqlite3'}")
+    init_db(engine)
+    return make_session_factory(engine)
+
+
+def jsonl(*rows: object) -> bytes:
+    return "\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows).encode()
+
+
+def count(session: Session, model: type[Article] | type[Passage]) -> int:
+    return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_parse_jsonl_keeps_good_lines_and_names_bad_ones() -> None:
+    data = jsonl(
+        {"id": 7, "title": "خبر أول", "text": ARABIC, "date": "2015-08-01T07:51:31"},
+        '{"title": "مكسور", "text": "نص" ',
+        {"id": "b", "title": "بلا نص", "text": "  \u200b "},
+        ["ليس", "كائنا"],
+        "",
+        {"id": "c", "text": ARABIC},
+        {"title": "تاريخ سيئ", "body": ARABIC, "published_at": "أمس", "source": "سبق"},
+    )
+    records, problems = parse_document("upload.jsonl", data)
+    assert [(p.path, p.line) for p in problems] == [
+        ("upload.jsonl", 2),
+        ("upload.jsonl", 3),
+        ("upload.jsonl", 4),
+        ("upload.jsonl", 6),
+    ]
+    assert problems[0].reason.startswith("line 2: invalid JSON (Expecting ")
+    assert [p.reason for p in problems[1:]] == [
+        "line 3: no text",
+        "line 4: expected a JSON object, got list",
+        "line 6: no title",
+    ]
+    assert records == [
+        ArticleRecord(
+            title="خبر أول",
+            body=ARABIC,
+            published_at=datetime(2015, 8, 1, 7, 51, 31, tzinfo=UTC),
+            external_id="7",
+        ),
+        ArticleRecord(title="تاريخ سيئ", body=ARABIC, source="سبق"),
+    ]
+
+
+def test_parse_encodings() -> None:
+    text = f"العنوان\n\n{ARABIC}\n"
+    expected = [ArticleRecord(title="العنوان", body=ARABIC)]
+    for data in (
+        text.encode("utf-8"),
+        text.encode("utf-8-sig"),
+        text.encode("utf-16"),  # with BOM
+        codecs.BOM_UTF16_BE + "\r\n".join(text.split("\n")).encode("utf-16-be"),
+    ):
+        assert parse_document("a.txt", data) == (expected, [])
+    for data in (text.encode("cp1256"), "Café crème\n\nbody".encode("latin-1")):
+        assert parse_document("old.txt", data) == (
+            [],
+            [IngestProblem("old.txt", None, "unknown encoding (not UTF-8/UTF-16)")],
+        )
+    # UTF-16 without a BOM is rejected, not stored as text full of NULs.
+    assert parse_document("a.txt", text.encode("utf-16-le"))[1][0].reason.startswith("unknown")
+
+
+def test_parse_md_txt_json_gz_and_unsupported() -> None:
+    md = parse_document("n.md", f"\n# عنوان الخبر\n\n{ARABIC}".encode())
+    assert md == ([ArticleRecord(title="عنوان الخبر", body=ARABIC)], [])
+    only_title = parse_document("t.txt", "عنوان فقط\n\n".encode())
+    assert only_title == ([], [IngestProblem("t.txt", None, "no text")])
+    items = [{"title": "أ", "text": ARABIC}, {"title": "ب", "text": ARABIC, "url": "http://x/1"}]
+    records, problems = parse_document("list.json", json.dumps(items).encode())
+    assert [r.title for r in records] == ["أ", "ب"] and records[1].url == "http://x/1"
+    assert problems == []
+    gz_records, _ = parse_document("d.JSONL.GZ", gzip.compress(jsonl(*items)))
+    assert gz_records == records
+    assert parse_document("d.jsonl.gz", b"not gzip")[1][0].reason == "not a valid gzip file"
+    records, problems = parse_document("report.pdf", b"%PDF")
+    assert records == [] and problems[0].path == "report.pdf"
+    assert problems[0].reason.startswith("unsupported file type .pdf")
+
+
+def test_read_paths_recurses_sorted_and_reports_missing(tmp_path: Path) -> None:
+    (tmp_path / "b" / "deep").mkdir(parents=True)
+    (tmp_path / "b" / "deep" / "z.md").write_text(f"# ز\n{ARABIC}", encoding="utf-8")
+    (tmp_path / "b" / "a.txt").write_text(f"أ\n{ARABIC}", encoding="utf-8")
+    (tmp_path / "b" / "notes.pdf").write_bytes(b"%PDF")  # unsupported inside a folder: skipped
+    (tmp_path / "c.jsonl").write_bytes(jsonl({"title": "ج", "text": ARABIC}))
+    records, problems = read_paths([tmp_path / "b", tmp_path / "c.jsonl", tmp_path / "nope"])
+    assert [r.title for r in records] == ["أ", "ز", "ج"]
+    assert problems == [IngestProblem(str(tmp_path / "nope"), None, "no such file or folder")]
+
+
+def test_ingest_demo_twice_then_change_one(factory: sessionmaker[Session], tmp_path: Path) -> None:
+    first = ingest_paths(factory, [DEMO])
+    assert (len(first.added), first.updated, first.unchanged, first.problems) == (200, [], [], [])
+    with factory() as session:
+        assert count(session, Article) == 200
+        passages_before = count(session, Passage)
+        assert passages_before > 200
+
+    second = ingest_paths(factory, [DEMO])
+    assert (second.added, second.updated, second.problems) == ([], [], [])
+    assert sorted(second.unchanged) == sorted(first.added)
+    assert second.summary() == "added 0, updated 0, unchanged 200, problems 0"
+
+    rows = [json.loads(line) for line in DEMO.read_text(encoding="utf-8").splitlines()]
+    rows[5]["text"] = "خبر معدل: " + ARABIC + " " + rows[5]["text"]
+    changed = tmp_path / "changed.jsonl"
+    changed.write_bytes(jsonl(*rows))
+    with factory() as session:
+        target = session.scalars(select(Article).where(Article.external_id == rows[5]["id"])).one()
+        old_ids = {p.id for p in target.passages}
+        other_passages = count(session, Passage) - len(old_ids)
+
+    third = ingest_paths(factory, [changed])
+    assert third.updated == [target.id] and third.added == [] and len(third.unchanged) == 199
+    with factory() as session:
+        article = session.get(Article, target.id)
+        assert article is not None
+        new_ids = {p.id for p in article.passages}
+        assert new_ids and not new_ids & old_ids
+        assert article.passages[0].text.startswith("خبر معدل:")
+        assert article.body == clean_text(rows[5]["text"])
+        assert count(session, Passage) == other_passages + len(new_ids)
+        for passage in article.passages:
+            assert article.body[passage.char_start : passage.char_end] == passage.text
+
+
+def test_ingest_identity_by_url_and_by_content(factory: sessionmaker[Session]) -> None:
+    by_url = ArticleRecord(title="عنوان", body=ARABIC, url="http://example.com/a")
+    by_content = ArticleRecord(title="بلا رابط", body=ARABIC)
+    with factory() as session:
+        added = ingest_records(session, [by_url, by_content])
+        again = ingest_records(session, [by_url, by_content])
+        edited = ingest_records(
+            session,
+            [
+                ArticleRecord(title="عنوان جديد", body=ARABIC, url="http://example.com/a"),
+                ArticleRecord(title="بلا رابط", body=ARABIC + " تحديث."),
+            ],
+        )
+        assert len(added.added) == 2 and again.unchanged == added.added
+        # Same url -> the same article, updated; no url and new content -> a new article.
+        assert edited.updated == [added.added[0]]
+        assert len(edited.added) == 1 and edited.added[0] not in added.added
+        assert count(session, Article) == 3
+
+
+def test_bad_files_do_not_block_good_ones(factory: sessionmaker[Session], tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(SEED, folder / "seed.txt")
+    (folder / "feed.jsonl").write_bytes(
+        jsonl(
+            {"id": "g1", "title": "جيد", "text": ARABIC}, "{broken", {"id": "g2", "title": "فارغ"}
+        )
+    )
+    (folder / "legacy.txt").write_bytes(f"عنوان\n{ARABIC}".encode("cp1256"))
+    (tmp_path / "slides.pptx").write_bytes(b"PK")
+    report = ingest_paths(factory, [folder, tmp_path / "slides.pptx"])
+    assert len(report.added) == 2
+    assert sorted((Path(p.path).name, p.line) for p in report.problems) == [
+        ("feed.jsonl", 2),
+        ("feed.jsonl", 3),
+        ("legacy.txt", None),
+        ("slides.pptx", None),
+    ]
+    with factory() as session:
+        titles = set(session.scalars(select(Article.title)))
+        assert titles == {"جيد", SEED.read_text(encoding="utf-8").splitlines()[0]}
+
+
+def test_duplicate_record_in_one_batch_is_reported_once(factory: sessionmaker[Session]) -> None:
+    record = ArticleRecord(title="مكرر", body=ARABIC, external_id="dup")
+    changed = ArticleRecord(title="مكرر", body=ARABIC + " إضافة.", external_id="dup")
+    with factory() as session:
+        report = ingest_records(session, [record, record, changed])
+        assert (len(report.added), report.updated, report.unchanged) == (1, [], [])
+        article = session.get(Article, report.added[0])
+        assert article is not None and article.body.endswith("إضافة.")

@@ -1,0 +1,73 @@
+"""Search with the real model, real SQLite and real FAISS on a small corpus."""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval.errors import EmptyQuery
+from retrieval.library import Library
+from retrieval.settings import LibrarySettings
+from tests.conftest import DEMO, SEED
+
+pytestmark = pytest.mark.slow
+MIGRATION_Q = "ما الذي اتفق عليه الجانبان بشأن الهجرة غير الشرعية؟"
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory, real_encoder):
+    folder = tmp_path_factory.mktemp("library")
+    demo_subset = folder / "demo40.jsonl"
+    demo_subset.write_text(
+        "\n".join(DEMO.read_text(encoding="utf-8").splitlines()[:40]) + "\n", encoding="utf-8"
+    )
+    settings = LibrarySettings(
+        database_url=f"sqlite:///{folder / 'db.sqlite'}", index_dir=folder / "index"
+    )
+    lib = Library.open(settings, encoder=real_encoder)
+    report = lib.ingest_paths([SEED, demo_subset])
+    assert len(report.added) == 41 and not report.problems
+    lib.build()
+    return lib
+
+
+@pytest.mark.parametrize("mode", ["dense", "lexical", "hybrid"])
+def test_migration_question_finds_the_agreed_measures(library, mode):
+    hits = library.search(MIGRATION_Q, 3, mode=mode)
+    top = hits[0]
+    assert "تعاون أمني" in top.title
+    assert "غرفة عمليات مشتركة" in top.text
+    assert "العودة الطوعية" in top.text
+    assert top.source is None or isinstance(top.source, str)
+    assert [h.rank for h in hits] == [1, 2, 3]
+
+
+def test_results_are_one_per_article_and_carry_citations(library):
+    hits = library.search("إدانة البحرين لاستشهاد الرضيع الفلسطيني", 5)
+    assert len({h.article_id for h in hits}) == len(hits) == 5
+    first = hits[0]
+    assert "البحرين" in first.title
+    assert first.source == "سبق"
+    assert first.url and first.url.startswith("http")
+    assert first.published_at is not None and first.published_at.year == 2015
+    assert first.dense_score is not None and 0 < first.dense_score <= 1
+
+
+def test_answer_sentence_lies_inside_the_passage(library):
+    hit = library.search(MIGRATION_Q, 1)[0]
+    assert hit.answer_span is not None
+    start, end = hit.answer_span
+    assert 0 <= start < end <= len(hit.text)
+    assert hit.answer_sentence and hit.answer_sentence.strip()
+
+
+def test_offset_pages_do_not_overlap(library):
+    first = library.search("الأمن والحدود", 3)
+    second = library.search("الأمن والحدود", 3, offset=3)
+    assert [h.rank for h in second] == [4, 5, 6]
+    assert not {h.article_id for h in first} & {h.article_id for h in second}
+
+
+@pytest.mark.parametrize("question", ["", "   ", "؟؟؟ !!", "🙂🙂"])
+def test_empty_questions_raise_a_clear_error(library, question):
+    with pytest.raises(EmptyQuery):
+        library.search(question, 3)
