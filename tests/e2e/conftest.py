@@ -12,11 +12,12 @@ _ids = itertools.count(10_001)
 
 
 @pytest.fixture(scope="session")
-def emulator() -> Iterator[Emulator]:
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     """The Telegram Bot API emulator, started once per test session."""
     if shutil.which("node") is None:
         pytest.skip("node is not installed; the Telegram emulator needs it")
-    with Emulator() as emu:
+    log = tmp_path_factory.mktemp("emulator") / "emulator.log"
+    with Emulator(log_path=log) as emu:
         yield emu
 
 

@@ -95,6 +95,7 @@ def test_invalid_html_is_refused_with_bad_request(
 
     [reply] = tg.wait_for_bot_messages(user_id, 1)
 
+    assert reply.text
     assert reply.text.startswith("rejected: Can't parse entities: can't find end tag")
 
 
@@ -145,6 +146,7 @@ def test_inline_query_is_answered(tg: Client, echo_bot: BotProcess, user_id: int
     query_id = tg.send_inline_query("غزة", user_id=user_id)
 
     answer = tg.wait_until(lambda: tg.inline_answer(query_id))
+    assert answer
 
     assert [r["title"] for r in answer["results"]] == ["غزة"]
 
@@ -176,7 +178,9 @@ def test_webhook_mode(emulator: Emulator, tmp_path: Path, user_id: int) -> None:
     env = {**emulator.bot_env(token), "ECHO_BOT_WEBHOOK_PORT": str(_free_port())}
     with emulator.client(token) as client:
         ready = lambda: client.state()["webhook"] is not None  # noqa: E731
-        with BotProcess.python_script(ECHO_BOT, env=env, log_path=tmp_path / "bot.log", ready=ready):
+        with BotProcess.python_script(
+            ECHO_BOT, env=env, log_path=tmp_path / "bot.log", ready=ready
+        ):
             client.send_command("start", user_id=user_id)
 
             [reply] = client.wait_for_bot_messages(user_id, 1)

@@ -12,6 +12,11 @@
 // not what Telegram sends (null results, dates in ms, no long polling, missing methods, ...).
 // The user side and test hooks live under /_test/ (lib/control.js).
 
+if (Number(process.versions.node.split('.')[0]) < 18) {
+  process.stderr.write(`telegram-emulator needs Node 18 or newer, not ${process.version}\n`);
+  process.exit(1);
+}
+
 const path = require('path');
 const { EmulatorState, ApiError } = require('./lib/state');
 const { handlers, decodeParams } = require('./lib/botApi');

@@ -100,14 +100,21 @@ function handlers(state) {
     return state.addBotMessage(token, method, params, message).result;
   }
 
-  function editable(token, params) {
+  function editable(token, params, field) {
     const record = state.findBotMessage(token, params.chat_id, params.message_id);
     if (!record) throw badRequest('message to edit not found');
+    if (field === 'text' && record.result.text === undefined) {
+      throw badRequest('there is no text in the message to edit');
+    }
+    if (field === 'caption' && record.result.text !== undefined) {
+      throw badRequest('there is no caption in the message to edit');
+    }
     return record;
   }
 
   /** Apply an edit, refusing no-op edits like Telegram ("message is not modified"). */
-  function applyEdit(record, changes, markup) {
+  function applyEdit(record, changes, params) {
+    const markup = params.reply_markup;
     checkMarkup(markup);
     const next = { ...record.result, ...changes, reply_markup: inlineOnly(markup) };
     for (const key of Object.keys(changes)) if (changes[key] === undefined) delete next[key];
@@ -118,6 +125,7 @@ function handlers(state) {
     }
     next.edit_date = now();
     Object.assign(record, { result: next, markup, edits: record.edits + 1 });
+    Object.assign(record.message, params); // the request as sent, like the package's own edits
     return next;
   }
 
@@ -162,24 +170,21 @@ function handlers(state) {
     },
     editMessageText(token, params) {
       if (params.inline_message_id) return true;
-      const record = editable(token, params);
+      const record = editable(token, params, 'text');
       const text = formatText(params.text, params.parse_mode, params.entities,
         { limit: TEXT_LIMIT, what: 'text', strict: strict() });
-      state.server.editMessageText({ ...params }); // keep the package's copy in step
-      return applyEdit(record, { entities: undefined, ...text }, params.reply_markup);
+      return applyEdit(record, { entities: undefined, ...text }, params);
     },
     editMessageCaption(token, params) {
       if (params.inline_message_id) return true;
       const caption = formatText(params.caption, params.parse_mode, params.caption_entities,
         { limit: CAPTION_LIMIT, what: 'caption', strict: strict() });
-      return applyEdit(editable(token, params),
-        { caption: undefined, caption_entities: undefined, ...caption }, params.reply_markup);
+      return applyEdit(editable(token, params, 'caption'),
+        { caption: undefined, caption_entities: undefined, ...caption }, params);
     },
     editMessageReplyMarkup(token, params) {
       if (params.inline_message_id) return true;
-      const record = editable(token, params);
-      state.server.editMessageReplyMarkup({ ...params });
-      return applyEdit(record, {}, params.reply_markup);
+      return applyEdit(editable(token, params), {}, params);
     },
     deleteMessage(token, params) {
       const record = state.findBotMessage(token, params.chat_id, params.message_id);
