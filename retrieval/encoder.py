@@ -37,7 +37,10 @@ class SentenceTransformerEncoder:
         self._model = model
         self.name = name
         self.fingerprint = fingerprint
-        self.dim = int(model.get_sentence_embedding_dimension())  # type: ignore[attr-defined]
+        dimension = getattr(model, "get_embedding_dimension", None) or getattr(
+            model, "get_sentence_embedding_dimension"
+        )
+        self.dim = int(dimension())
         # torch runs fine from several threads, but one forward pass at a time keeps latency
         # predictable on a small machine and avoids oversubscribing its cores.
         self._lock = threading.Lock()
