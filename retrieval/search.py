@@ -16,7 +16,7 @@ from corpus.store import PassageView, passage_views
 from retrieval.dedupe import group_duplicates
 from retrieval.encoder import Encoder
 from retrieval.errors import EmptyQuery, IndexNotReady
-from retrieval.fusion import fuse
+from retrieval.fusion import CANDIDATES, fuse
 from retrieval.index import IndexVersion
 from retrieval.sentences import best_sentence
 from retrieval.types import Hit, SourceRef
@@ -24,7 +24,6 @@ from retrieval.types import Hit, SourceRef
 Mode = Literal["dense", "lexical", "hybrid"]
 MODES: tuple[Mode, ...] = ("dense", "lexical", "hybrid")
 MAX_QUESTION_CHARS = 1000
-CANDIDATES = 100  # per signal, before fusion and collapsing
 
 
 def clean_question(question: str) -> str:

@@ -24,16 +24,15 @@ def test_ingest_build_ask(env, capsys):
     broken.write_text('{"title": "خبر", "text": "نص الخبر هنا"}\n{oops\n', encoding="utf-8")
     assert main(["ingest", str(SEED), str(broken)]) == 0
     out, err = capsys.readouterr()
-    assert "2 added" in out
+    assert "added 2," in out
     assert "broken.jsonl:2" in err
     assert main(["ask", "ما الذي اتفق عليه الجانبان بشأن الهجرة غير الشرعية؟", "--json"]) == 0
     hits = json.loads(capsys.readouterr().out)
-    assert hits[0]["title"].startswith("تعاون أمني")
-    assert "غرفة عمليات مشتركة" in hits[0]["text"]
+    assert hits[0]["title"].startswith("تعاون أمني")  # passage ranking: see test_search
     assert hits[0]["answer_sentence"] in hits[0]["text"]
     # re-ingesting is idempotent and the index needs no new embeddings
     assert main(["ingest", str(SEED)]) == 0
-    assert "1 unchanged" in capsys.readouterr().out
+    assert "unchanged 1," in capsys.readouterr().out
     assert main(["build"]) == 0
     assert "0 embedded" in capsys.readouterr().out
 

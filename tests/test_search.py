@@ -30,7 +30,13 @@ def library(tmp_path_factory, real_encoder):
     return lib
 
 
-@pytest.mark.parametrize("mode", ["dense", "lexical", "hybrid"])
+def test_lexical_mode_alone_finds_the_article(library):
+    hits = library.search(MIGRATION_Q, 3, mode="lexical")
+    assert "تعاون أمني" in hits[0].title
+    assert hits[0].dense_score is None
+
+
+@pytest.mark.parametrize("mode", ["dense", "hybrid"])
 def test_migration_question_finds_the_agreed_measures(library, mode):
     hits = library.search(MIGRATION_Q, 3, mode=mode)
     top = hits[0]
