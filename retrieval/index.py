@@ -148,6 +148,8 @@ class IndexStore:
             dense = faiss.read_index(str(folder / _DENSE))
             ids = np.load(folder / _IDS)
             lexical = LexicalIndex.load(folder / _LEXICAL)
+        except IndexMismatch:
+            raise
         except Exception as exc:  # faiss raises RuntimeError, numpy ValueError, ...
             raise IndexCorrupt(f"{folder}: cannot read index files ({exc})") from exc
         if not (dense.ntotal == ids.shape[0] == manifest["passages"] == len(lexical)):

@@ -1,0 +1,92 @@
+"""best_sentence: the sentence of a passage that answers the question."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from retrieval.sentences import best_sentence
+
+PASSAGE = (
+    "جمال خاشقجي صحفي وإعلامي سعودي. "
+    "ولد خاشقجي في المدينة المنورة عام 1958. "
+    "كتب عموداً في صحيفة واشنطن بوست منذ عام 2017."
+)
+
+
+def spans_of(text: str) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for i, ch in enumerate(text):
+        if ch == ".":
+            spans.append((start, i + 1))
+            start = i + 2
+    return spans
+
+
+SPANS = spans_of(PASSAGE)
+
+
+def chosen(question: str, **kwargs) -> str | None:
+    span = best_sentence(question, PASSAGE, SPANS, **kwargs)
+    return None if span is None else PASSAGE[span[0] : span[1]]
+
+
+def test_spans_fixture():
+    assert len(SPANS) == 3 and PASSAGE[SPANS[2][0] :].startswith("كتب")
+
+
+@pytest.mark.parametrize(
+    ("question", "expected_start"),
+    [
+        ("في أي مدينة ولد خاشقجي؟", "ولد خاشقجي"),
+        ("في أي صحيفة كتب خاشقجي عموده؟", "كتب عموداً"),
+        ("ما هي مهنة جمال خاشقجي؟ صحفي أم إعلامي", "جمال خاشقجي"),
+    ],
+)
+def test_picks_the_answering_sentence(question, expected_start):
+    assert chosen(question).startswith(expected_start)
+
+
+def test_topic_words_in_every_sentence_count_less():
+    # "خاشقجي" is in all three sentences; "المنورة" decides.
+    assert chosen("خاشقجي المدينة المنورة").startswith("ولد")
+
+
+def test_fuzzy_match_on_a_morphological_variant():
+    # "استقلت" (a verb) shares most character trigrams with "استقلال" (a noun).
+    passage = "تقع تونس في شمال أفريقيا. نالت الاستقلال عام 1956."
+    spans = spans_of(passage)
+    span = best_sentence("متى استقلت البلاد؟", passage, spans)
+    assert span == spans[1]
+
+
+def test_no_evidence_gives_none():
+    assert best_sentence("ما هو؟", PASSAGE, SPANS) is None
+    assert chosen("كرة القدم البرازيلية") is None
+    assert best_sentence("أين ولد؟", PASSAGE, []) is None
+
+
+def test_dense_vectors_decide_when_words_do_not():
+    vectors = np.eye(3, dtype=np.float32)
+    span = best_sentence(
+        "كرة القدم", PASSAGE, SPANS, sentence_vectors=vectors, query_vector=vectors[2]
+    )
+    assert span == SPANS[2]
+
+
+def test_vector_count_must_match_spans():
+    with pytest.raises(ValueError):
+        best_sentence(
+            "أين ولد؟",
+            PASSAGE,
+            SPANS,
+            sentence_vectors=np.zeros((2, 4), dtype=np.float32),
+            query_vector=np.zeros(4, dtype=np.float32),
+        )
+
+
+def test_longer_terms_weigh_more_when_equally_rare():
+    passage = "زار الوفد المدينة. وقع الاتفاق في الرياض."
+    spans = spans_of(passage)
+    # "زار" (3 letters) and "اتفاق" (5 letters) each match one sentence.
+    assert best_sentence("زار الاتفاق", passage, spans) == spans[1]
