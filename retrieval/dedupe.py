@@ -10,7 +10,7 @@ SHINGLE = 4  # words per shingle
 # Share of the shorter passage's shingles found in the other. Reprints differ by a dateline,
 # a trimmed last paragraph or a different headline; distinct stories on the same event share
 # far fewer 4-word runs (measured on the demo corpus: see benchmarks/duplicates.py).
-MIN_OVERLAP = 0.6
+MIN_OVERLAP = 0.5
 
 
 def shingles(text: str, size: int = SHINGLE) -> frozenset[str]:

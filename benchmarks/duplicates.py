@@ -1,0 +1,74 @@
+"""How many near-duplicate passages (same story, other outlet) the corpus has, with examples.
+
+    .venv/bin/python benchmarks/duplicates.py [corpus/data/saudinewsnet_demo200.jsonl] [--show 5]
+
+Splits every article as ingest does, compares passages of different articles with the shingle
+overlap used by search (retrieval/dedupe.py), and prints the distribution of best overlaps, the
+number of passages that would fold at the threshold, and pairs to check by eye.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from corpus.ingest import read_paths  # noqa: E402
+from corpus.split import clean_text, split_passages  # noqa: E402
+from retrieval.dedupe import MIN_OVERLAP, overlap, shingles  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("path", type=Path, nargs="?",
+                        default=ROOT / "corpus" / "data" / "saudinewsnet_demo200.jsonl")
+    parser.add_argument("--show", type=int, default=5)
+    args = parser.parse_args()
+    records, _ = read_paths([args.path])
+    passages = []  # (article index, source, title, text)
+    for i, record in enumerate(records):
+        for span in split_passages(clean_text(record.body)):
+            passages.append((i, record.source, record.title, span.text))
+    sets = [shingles(text) for *_, text in passages]
+    # Inverted index on shingles keeps this near-linear on large corpora.
+    postings: dict[str, list[int]] = {}
+    for n, s in enumerate(sets):
+        for sh in s:
+            postings.setdefault(sh, []).append(n)
+    best: dict[int, tuple[float, int]] = {}
+    for n, s in enumerate(sets):
+        candidates = Counter(m for sh in s for m in postings[sh] if m != n)
+        for m, _ in candidates.most_common(5):
+            if passages[m][0] == passages[n][0]:
+                continue
+            score = overlap(s, sets[m])
+            if score > best.get(n, (0.0, -1))[0]:
+                best[n] = (score, m)
+    buckets = Counter(min(int(score * 10), 9) for score, _ in best.values())
+    print(f"{len(records)} articles, {len(passages)} passages")
+    print("best cross-article overlap per passage (passages with any shared 4-gram):")
+    for b in range(10):
+        print(f"  {b / 10:.1f}-{(b + 1) / 10:.1f}: {buckets.get(b, 0)}")
+    folded = [(n, m, s) for n, (s, m) in best.items() if s >= MIN_OVERLAP and n < m]
+    near = [(n, m, s) for n, (s, m) in best.items() if 0.3 <= s < MIN_OVERLAP and n < m]
+    articles = {passages[n][0] for n, _, _ in folded} | {passages[m][0] for _, m, _ in folded}
+    print(f"pairs at overlap >= {MIN_OVERLAP}: {len(folded)} (over {len(articles)} articles)")
+    for n, m, score in sorted(folded, key=lambda t: t[2])[: args.show]:
+        for k in (n, m):
+            _, source, title, text = passages[k]
+            print(f"  [{source}] {title}\n     {' '.join(text.split())[:160]}")
+        print(f"  overlap {score:.2f}\n")
+    print(f"below the threshold (0.3-{MIN_OVERLAP}), not folded: {len(near)}")
+    for n, m, score in sorted(near, key=lambda t: -t[2])[: args.show]:
+        for k in (n, m):
+            _, source, title, text = passages[k]
+            print(f"  [{source}] {title}\n     {' '.join(text.split())[:160]}")
+        print(f"  overlap {score:.2f}\n")
+
+
+if __name__ == "__main__":
+    main()

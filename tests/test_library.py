@@ -1,0 +1,59 @@
+"""Library behaviour that needs no real model: folding duplicates, staleness, delete, swap."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from corpus.ingest import ArticleRecord
+from retrieval.library import Library
+from retrieval.settings import LibrarySettings
+from tests.test_dedupe import OTHER, REPRINT, WAS
+
+
+@pytest.fixture()
+def library(tmp_path, fake_encoder):
+    settings = LibrarySettings(
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", index_dir=tmp_path / "index"
+    )
+    lib = Library.open(settings, encoder=fake_encoder)
+    lib.add_article(ArticleRecord("بيان مشترك", WAS, source="الرياض", url="http://a/1",
+                                  published_at=datetime(2015, 8, 1)))
+    lib.add_article(ArticleRecord("السعودية والأردن", REPRINT, source="سبق", url="http://b/2"))
+    lib.add_article(ArticleRecord("البصرة", OTHER, source="الشرق الأوسط"))
+    lib.build()
+    return lib
+
+
+def test_reprinted_story_is_one_result_listing_both_outlets(library):
+    hits = library.search("وحدة العراق وإشراك مكونات شعبه في العملية السياسية", 5)
+    folded = [h for h in hits if h.also_in]
+    assert len(folded) == 1
+    sources = {folded[0].source} | {ref.source for ref in folded[0].also_in}
+    assert sources == {"الرياض", "سبق"}
+    assert len(hits) == 2  # the reprint does not take a result of its own
+
+
+def test_stale_after_ingest_and_fresh_after_build(library):
+    assert not library.is_stale()
+    library.add_article(ArticleRecord("جديد", "خبر جديد عن الطقس في الرياض اليوم"))
+    assert library.is_stale()
+    report = library.build()
+    assert report.embedded == 1 and not library.is_stale()
+    assert library.stats().index_passages == 4
+
+
+def test_deleted_article_disappears_from_results_at_once(library):
+    hits = library.search("البصرة التعرفة الجمركية", 3)
+    target = next(h for h in hits if h.title == "البصرة")
+    assert library.delete_article(target.article_id)
+    assert all(h.article_id != target.article_id for h in library.search("البصرة التعرفة", 3))
+    assert not library.delete_article(target.article_id)
+
+
+def test_uploaded_document_with_a_bad_line(library):
+    data = '{"title": "خبر", "text": "نص"}\n{broken\n'.encode()
+    report = library.ingest_document("upload.jsonl", data)
+    assert len(report.added) == 1
+    assert [p.line for p in report.problems] == [2]
