@@ -51,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    quiet_libraries()
     settings = LibrarySettings.from_env()
     try:
         return int(_COMMANDS[args.command](args, settings))
@@ -59,6 +60,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def quiet_libraries() -> None:
+    """bm25s sets its own logger to DEBUG on import; keep third-party chatter at WARNING."""
+    for name in ("bm25s", "httpx", "httpcore", "sentence_transformers", "transformers"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def cmd_ingest(args: argparse.Namespace, settings: LibrarySettings) -> int:

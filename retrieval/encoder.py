@@ -93,6 +93,9 @@ def _load(spec: str, cache_dir: Path) -> SentenceTransformerEncoder:
 
     try:
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # a "Loading weights" bar on every start is noise
 
         if spec == DEFAULT_MODEL:
             path = ensure_model(cache_dir / "models")
