@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 from corpus.ingest import read_paths  # noqa: E402
 from corpus.split import clean_text, split_passages  # noqa: E402
-from retrieval.dedupe import MIN_OVERLAP, overlap, shingles  # noqa: E402
+from retrieval.dedupe import MIN_CONTAINMENT, containment, shingles  # noqa: E402
 
 
 def main() -> None:
@@ -34,6 +34,7 @@ def main() -> None:
         for span in split_passages(clean_text(record.body)):
             passages.append((i, record.source, record.title, span.text))
     sets = [shingles(text) for *_, text in passages]
+    article_sets = [shingles(record.body) for record in records]
     # Inverted index on shingles keeps this near-linear on large corpora.
     postings: dict[str, list[int]] = {}
     for n, s in enumerate(sets):
@@ -45,29 +46,33 @@ def main() -> None:
         for m, _ in candidates.most_common(5):
             if passages[m][0] == passages[n][0]:
                 continue
-            score = overlap(s, sets[m])
+            # what search does: a passage against the other hit's whole article, both ways
+            score = max(
+                containment(s, article_sets[passages[m][0]]),
+                containment(sets[m], article_sets[passages[n][0]]),
+            )
             if score > best.get(n, (0.0, -1))[0]:
                 best[n] = (score, m)
     buckets = Counter(min(int(score * 10), 9) for score, _ in best.values())
     print(f"{len(records)} articles, {len(passages)} passages")
-    print("best cross-article overlap per passage (passages with any shared 4-gram):")
+    print("best containment per passage in another article (passages with any shared 4-gram):")
     for b in range(10):
         print(f"  {b / 10:.1f}-{(b + 1) / 10:.1f}: {buckets.get(b, 0)}")
-    folded = [(n, m, s) for n, (s, m) in best.items() if s >= MIN_OVERLAP and n < m]
-    near = [(n, m, s) for n, (s, m) in best.items() if 0.3 <= s < MIN_OVERLAP and n < m]
+    folded = [(n, m, s) for n, (s, m) in best.items() if s >= MIN_CONTAINMENT and n < m]
+    near = [(n, m, s) for n, (s, m) in best.items() if 0.3 <= s < MIN_CONTAINMENT and n < m]
     articles = {passages[n][0] for n, _, _ in folded} | {passages[m][0] for _, m, _ in folded}
-    print(f"pairs at overlap >= {MIN_OVERLAP}: {len(folded)} (over {len(articles)} articles)")
+    print(f"passage pairs at containment >= {MIN_CONTAINMENT}: {len(folded)} (over {len(articles)} articles)")
     for n, m, score in sorted(folded, key=lambda t: t[2])[: args.show]:
         for k in (n, m):
             _, source, title, text = passages[k]
             print(f"  [{source}] {title}\n     {' '.join(text.split())[:160]}")
-        print(f"  overlap {score:.2f}\n")
-    print(f"below the threshold (0.3-{MIN_OVERLAP}), not folded: {len(near)}")
+        print(f"  containment {score:.2f}\n")
+    print(f"below the threshold (0.3-{MIN_CONTAINMENT}), not folded: {len(near)}")
     for n, m, score in sorted(near, key=lambda t: -t[2])[: args.show]:
         for k in (n, m):
             _, source, title, text = passages[k]
             print(f"  [{source}] {title}\n     {' '.join(text.split())[:160]}")
-        print(f"  overlap {score:.2f}\n")
+        print(f"  containment {score:.2f}\n")
 
 
 if __name__ == "__main__":

@@ -119,6 +119,14 @@ def passage_views(session: Session, ids: Sequence[int]) -> dict[int, PassageView
     return {row[0]: PassageView(*row) for row in rows}
 
 
+def article_bodies(session: Session, ids: Sequence[int]) -> dict[int, str]:
+    """The bodies of these articles (missing ids are absent) in one query."""
+    if not ids:
+        return {}
+    rows = session.execute(select(Article.id, Article.body).where(Article.id.in_(set(ids))))
+    return {row[0]: row[1] for row in rows}
+
+
 def get_article(session: Session, article_id: int) -> Article | None:
     """The article with this id, or None."""
     return session.get(Article, article_id)

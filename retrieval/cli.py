@@ -45,6 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--mode", choices=(*MODES, "all"), default="hybrid")
     ev.add_argument("--json", action="store_true")
     ev.add_argument("--report", type=Path, help="write a Markdown report and plot here")
+    ev.add_argument(
+        "--no-fold", action="store_true", help="do not fold reprinted passages into one result"
+    )
     return parser
 
 
@@ -161,7 +164,7 @@ def cmd_eval(args: argparse.Namespace, settings: LibrarySettings) -> int:
     modes: tuple[Mode, ...] = MODES if args.mode == "all" else (args.mode,)
     encoder = load_encoder(settings.model, settings.cache_dir)
     started = time.perf_counter()
-    qa, results, passages = evaluate(args.qa_file, encoder, modes, args.k)
+    qa, results, passages = evaluate(args.qa_file, encoder, modes, args.k, not args.no_fold)
     elapsed = time.perf_counter() - started
     table = {mode: metrics(outcomes, passages) for mode, outcomes in results.items()}
     if args.report:

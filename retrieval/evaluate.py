@@ -128,24 +128,34 @@ def prepare_library(qa: QASet, encoder: Encoder, workdir: Path) -> tuple[Library
 
 
 def run_questions(
-    library: Library, article_to_paragraph: dict[int, int], qa: QASet, mode: Mode, k: int
+    library: Library,
+    article_to_paragraph: dict[int, int],
+    qa: QASet,
+    mode: Mode,
+    k: int,
+    fold: bool = True,
 ) -> list[Outcome]:
     """Ask every question; record where the gold paragraph came."""
     outcomes = []
     for question in qa.questions:
         started = time.perf_counter()
         try:
-            hits = library.search(question.text, max(k, MRR_AT, CURVE_K), mode=mode)
+            hits = library.search(question.text, max(k, MRR_AT, CURVE_K), mode=mode, fold=fold)
         except ValueError:  # an empty question in the data set counts as a miss
             hits = []
         seconds = time.perf_counter() - started
-        paragraphs = [article_to_paragraph.get(h.article_id) for h in hits]
-        rank = next((i + 1 for i, p in enumerate(paragraphs) if p == question.paragraph), None)
+        # A result stands for its article and for the copies folded into it ("also in"):
+        # the user is shown every one of those citations in that result.
+        shown = [
+            {article_to_paragraph.get(a) for a in (h.article_id, *(r.article_id for r in h.also_in))}
+            for h in hits
+        ]
+        rank = next((i + 1 for i, ps in enumerate(shown) if question.paragraph in ps), None)
         outcomes.append(
             Outcome(
                 question,
                 rank,
-                paragraphs[0] if paragraphs else None,
+                article_to_paragraph.get(hits[0].article_id) if hits else None,
                 hits[0].answer_sentence if hits else None,
                 seconds,
             )
@@ -154,12 +164,12 @@ def run_questions(
 
 
 def evaluate(
-    path: Path, encoder: Encoder, modes: Sequence[Mode], k: int = 10
+    path: Path, encoder: Encoder, modes: Sequence[Mode], k: int = 10, fold: bool = True
 ) -> tuple[QASet, dict[str, list[Outcome]], int]:
     """Index `path`'s paragraphs in a temporary store and run every mode."""
     qa = load_squad(path)
     with tempfile.TemporaryDirectory(prefix="sanad-eval-") as tmp:
         library, mapping = prepare_library(qa, encoder, Path(tmp))
         passages = library.retriever.version.size
-        results = {mode: run_questions(library, mapping, qa, mode, k) for mode in modes}
+        results = {mode: run_questions(library, mapping, qa, mode, k, fold) for mode in modes}
     return qa, results, passages

@@ -76,10 +76,16 @@ class Library:
 
     # --- questions ---------------------------------------------------------------------------
     def search(
-        self, question: str, k: int = 5, *, mode: Mode = "hybrid", offset: int = 0
+        self,
+        question: str,
+        k: int = 5,
+        *,
+        mode: Mode = "hybrid",
+        offset: int = 0,
+        fold: bool = True,
     ) -> list[Hit]:
         """Best passages for a question (see Retriever.search)."""
-        return self.retriever.search(question, k, mode=mode, offset=offset)
+        return self.retriever.search(question, k, mode=mode, offset=offset, fold=fold)
 
     @property
     def ready(self) -> bool:

@@ -12,7 +12,7 @@ import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from corpus.split import split_sentences
-from corpus.store import PassageView, passage_views
+from corpus.store import PassageView, article_bodies, passage_views
 from retrieval.dedupe import group_duplicates
 from retrieval.encoder import Encoder
 from retrieval.errors import EmptyQuery, IndexNotReady
@@ -68,14 +68,16 @@ class Retriever:
         mode: Mode = "hybrid",
         offset: int = 0,
         collapse: bool = True,
+        fold: bool = True,
     ) -> list[Hit]:
-        """The best `k` hits after skipping `offset`, one per article unless `collapse=False`."""
+        """The best `k` hits after skipping `offset`: one per article unless `collapse=False`,
+        reprints of one story folded into one hit (`also_in`) unless `fold=False`."""
         text = clean_question(question)
         version = self.version  # one consistent version for the whole request
         query_vector = self.encoder.encode_queries([text])[0] if mode != "lexical" else None
         ranked, dense_scores = self._rank(version, text, query_vector, mode)
         wanted = offset + k
-        hits = self._assemble(version, ranked, dense_scores, wanted, collapse)
+        hits = self._assemble(version, ranked, dense_scores, wanted, collapse, fold)
         page = hits[offset:wanted]
         return [
             replace(hit, rank=offset + i + 1, answer_span=self._answer(text, hit))
@@ -116,6 +118,7 @@ class Retriever:
         dense_scores: dict[int, float],
         wanted: int,
         collapse: bool,
+        fold: bool,
     ) -> list[Hit]:
         with self.session_factory() as session:
             views = passage_views(session, [pid for pid, _ in ranked])
@@ -131,9 +134,28 @@ class Retriever:
             hits.append(_hit(view, score, dense_scores.get(pid)))
             if len(hits) >= wanted * 2 + 5:  # room for duplicates to fold
                 break
-        if collapse:
-            hits = _fold_duplicates(hits)
+        if collapse and fold:
+            hits = self._fold_duplicates(hits)
         return hits
+
+    def _fold_duplicates(self, hits: list[Hit]) -> list[Hit]:
+        """The same story from several outlets becomes one hit listing every source."""
+        bodies: dict[int, str] = {}
+
+        def article_text(i: int) -> str:
+            if not bodies:  # fetched only when some pair of passages looks alike
+                with self.session_factory() as session:
+                    bodies.update(article_bodies(session, [h.article_id for h in hits]))
+            return bodies.get(hits[i].article_id, hits[i].text)
+
+        folded = []
+        for members in group_duplicates([hit.text for hit in hits], article_text):
+            head, rest = hits[members[0]], [hits[i] for i in members[1:]]
+            refs = tuple(
+                SourceRef(h.article_id, h.title, h.source, h.url, h.published_at) for h in rest
+            )
+            folded.append(replace(head, also_in=refs) if refs else head)
+        return folded
 
     def _answer(self, question: str, hit: Hit) -> tuple[int, int] | None:
         spans = split_sentences(hit.text)
@@ -154,15 +176,3 @@ def _hit(view: PassageView, score: float, dense_score: float | None) -> Hit:
         dense_score=dense_score,
     )
 
-
-def _fold_duplicates(hits: list[Hit]) -> list[Hit]:
-    """Near-identical passages from different articles become one hit listing every source."""
-    groups = group_duplicates([hit.text for hit in hits])
-    folded = []
-    for members in groups:
-        head, rest = hits[members[0]], [hits[i] for i in members[1:]]
-        refs = tuple(
-            SourceRef(h.article_id, h.title, h.source, h.url, h.published_at) for h in rest
-        )
-        folded.append(replace(head, also_in=refs) if refs else head)
-    return folded

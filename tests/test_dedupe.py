@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from retrieval.dedupe import group_duplicates, overlap, shingles
+from retrieval.dedupe import containment, group_duplicates, overlap, same_story, shingles
 
 WAS = (
     "وقد أكد الجانبان على أهمية وحدة العراق وأمنه وضرورة إشراك كافة مكونات شعبه في العملية "
@@ -17,20 +17,35 @@ OTHER = (
     "رفضت حكومة البصرة المحلية في جنوب العراق تطبيق قانون التعرفة الجمركية الجديد الذي رفعت "
     "الحكومة المركزية نسبته من خمسة الى عشرين بالمئة اثر الازمة المالية."
 )
+LEAD = "واس - عمان: صدر اليوم بيان مشترك بمناسبة زيارة ولي ولي العهد إلى المملكة الأردنية."
 
 
-def test_reprint_overlaps_strongly_and_other_story_does_not():
-    assert overlap(shingles(WAS), shingles(REPRINT)) >= 0.5
-    assert overlap(shingles(WAS), shingles(OTHER)) < 0.1
+def test_reprint_is_the_same_story_and_other_story_is_not():
+    assert overlap(shingles(WAS), shingles(REPRINT)) >= 0.3
+    assert overlap(shingles(WAS), shingles(OTHER)) < 0.05
+    w, r, o = shingles(WAS), shingles(REPRINT), shingles(OTHER)
+    assert same_story(w, w, r, r)
+    assert not same_story(w, w, o, o)
+
+
+def test_passages_cut_differently_are_compared_with_the_whole_article():
+    # One paper printed LEAD and WAS as one passage, the other split them apart.
+    article_a = shingles(LEAD + " " + WAS)
+    passage_b, article_b = shingles(REPRINT), shingles(REPRINT + " " + LEAD)
+    assert containment(passage_b, article_a) >= 0.5
+    assert same_story(article_a, article_a, passage_b, article_b)
 
 
 def test_groups_keep_first_seen_order():
-    assert group_duplicates([OTHER, WAS, REPRINT]) == [[0], [1, 2]]
-    assert group_duplicates([WAS, OTHER, REPRINT, OTHER]) == [[0, 2], [1, 3]]
+    texts = [OTHER, WAS, REPRINT]
+    assert group_duplicates(texts, texts.__getitem__) == [[0], [1, 2]]
+    texts = [WAS, OTHER, REPRINT, OTHER]
+    assert group_duplicates(texts, texts.__getitem__) == [[0, 2], [1, 3]]
 
 
 def test_empty_and_short_texts():
     assert shingles("") == frozenset()
     assert overlap(frozenset(), shingles(WAS)) == 0.0
-    assert group_duplicates(["نص قصير", "نص قصير"]) == [[0, 1]]
-    assert group_duplicates([]) == []
+    assert containment(frozenset(), shingles(WAS)) == 0.0
+    assert group_duplicates(["نص قصير", "نص قصير"], lambda i: "نص قصير") == [[0, 1]]
+    assert group_duplicates([], lambda i: "") == []
