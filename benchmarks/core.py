@@ -69,8 +69,10 @@ def main() -> None:
         f"build: {build.passages} passages embedded in {build.seconds:.1f} s "
         f"= {build.embedded / build.seconds:.1f} passages/s"
     )
-    print(f"incremental rebuild (nothing changed): {rebuild.embedded} embedded, "
-          f"{rebuild.seconds:.2f} s")
+    print(
+        f"incremental rebuild (nothing changed): {rebuild.embedded} embedded, "
+        f"{rebuild.seconds:.2f} s"
+    )
     print(f"peak memory (max RSS): {peak_mb:.0f} MB")
 
 

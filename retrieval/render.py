@@ -29,10 +29,12 @@ def _also(refs: Sequence[SourceRef]) -> str:
 
 def render_hit_text(hit: Hit, width: int = 100) -> str:
     """One hit: rank, score, citation, passage (wrapped), other outlets."""
+    citation = _citation(hit.title, hit.source, hit.published_at, hit.url)
     lines = [
-        f"{hit.rank}. [{hit.score:.3f}] {_citation(hit.title, hit.source, hit.published_at, hit.url)}",
-        textwrap.fill(" ".join(_marked(hit).split()), width, initial_indent="   ",
-                      subsequent_indent="   "),
+        f"{hit.rank}. [{hit.score:.3f}] {citation}",
+        textwrap.fill(
+            " ".join(_marked(hit).split()), width, initial_indent="   ", subsequent_indent="   "
+        ),
     ]
     if hit.also_in:
         lines.append("   " + _also(hit.also_in))

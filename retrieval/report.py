@@ -44,7 +44,8 @@ def _misses(qa: QASet, outcomes: Sequence[Outcome]) -> list[str]:
     rows = ["| question | gold | gold rank | ranked first |", "|---|---|---|---|"]
     missed = [o for o in outcomes if o.gold_rank != 1]
     for o in missed[:MISSES_SHOWN]:
-        gold = f"{qa.titles[o.question.paragraph]}: {_snippet(qa.paragraphs[o.question.paragraph], 60)}"
+        gold_index = o.question.paragraph
+        gold = f"{qa.titles[gold_index]}: {_snippet(qa.paragraphs[gold_index], 60)}"
         first = (
             f"{qa.titles[o.top_paragraph]}: {_snippet(qa.paragraphs[o.top_paragraph], 60)}"
             if o.top_paragraph is not None

@@ -175,4 +175,3 @@ def _hit(view: PassageView, score: float, dense_score: float | None) -> Hit:
         text=view.text,
         dense_score=dense_score,
     )
-

@@ -1,4 +1,4 @@
-"""Where the corpus, the index and the model live. Read from the environment by entry points only."""
+"""Where the corpus, the index and the model live; read from the environment by entry points."""
 
 from __future__ import annotations
 

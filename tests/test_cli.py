@@ -65,7 +65,12 @@ def test_eval_reports_exactly_the_documented_keys(env, capsys):
     assert main(["eval", str(qa_file), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert set(result) == {
-        "recall@1", "recall@5", "recall@10", "mrr@10", "questions", "passages",
+        "recall@1",
+        "recall@5",
+        "recall@10",
+        "mrr@10",
+        "questions",
+        "passages",
         "answer_in_sentence",
     }
     paragraphs = sum(len(a["paragraphs"]) for a in small["data"])

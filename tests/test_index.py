@@ -39,8 +39,12 @@ def test_incremental_build_embeds_only_new_or_changed_passages(tmp_path, fake_en
     store = IndexStore(tmp_path)
     store.build(ITEMS, fake_encoder, corpus_hash="c1")
     assert fake_encoder.passages_encoded == 3
-    changed = [ITEMS[0], IndexInput(2, "الاقتصاد", "هبطت أسعار الذهب"), ITEMS[2],
-               IndexInput(4, "جديد", "خبر جديد تماما")]
+    changed = [
+        ITEMS[0],
+        IndexInput(2, "الاقتصاد", "هبطت أسعار الذهب"),
+        ITEMS[2],
+        IndexInput(4, "جديد", "خبر جديد تماما"),
+    ]
     report = store.build(changed, fake_encoder, corpus_hash="c2")
     assert (report.embedded, report.reused) == (2, 2)
     assert fake_encoder.passages_encoded == 3 + 2

@@ -18,8 +18,11 @@ def library(tmp_path, fake_encoder):
         database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", index_dir=tmp_path / "index"
     )
     lib = Library.open(settings, encoder=fake_encoder)
-    lib.add_article(ArticleRecord("بيان مشترك", WAS, source="الرياض", url="http://a/1",
-                                  published_at=datetime(2015, 8, 1)))
+    lib.add_article(
+        ArticleRecord(
+            "بيان مشترك", WAS, source="الرياض", url="http://a/1", published_at=datetime(2015, 8, 1)
+        )
+    )
     lib.add_article(ArticleRecord("السعودية والأردن", REPRINT, source="سبق", url="http://b/2"))
     lib.add_article(ArticleRecord("البصرة", OTHER, source="الشرق الأوسط"))
     lib.build()
