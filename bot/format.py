@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot import messages
+from bot.textsplit import SENTENCE_END, escaped_len, split_plain, tg_len
 from corpus.store import CorpusStats
 from retrieval.types import Hit, SourceRef
 
@@ -28,20 +29,10 @@ ALSO_IN_SHOWN = 4
 _ARABIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b]+")
 _BLANK_LINES = re.compile(r"\s*\n\s*")
-_SENTENCE_END = re.compile(r"(?<=[.!?؟؛…])\s+")
-
-
-def tg_len(text: str) -> int:
-    """Length in UTF-16 code units (how Telegram measures message text)."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 def escape(text: str) -> str:
     return html.escape(text, quote=False)
-
-
-def escaped_len(text: str) -> int:
-    return tg_len(escape(text))
 
 
 def arabic_digits(value: int | str) -> str:
@@ -109,8 +100,12 @@ class Excerpt:
     after: str
 
     def html(self) -> str:
-        sentence = f"<b>{escape(self.sentence)}</b>" if self.sentence else ""
-        return _tidy(escape(self.before) + sentence + escape(self.after))
+        core = self.sentence.strip()
+        if not core:
+            return _tidy(escape(self.before + self.sentence + self.after))
+        lead, _, rest = self.sentence.partition(core)
+        before, after = escape(self.before + lead), escape(rest + self.after)
+        return _tidy(f"{before}<b>{escape(core)}</b>{after}")
 
 
 def excerpt(text: str, span: tuple[int, int] | None, budget: int) -> Excerpt:
@@ -149,7 +144,7 @@ def _cut_start(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     cut = text[len(text) - limit :]
-    boundary = _SENTENCE_END.search(cut)
+    boundary = SENTENCE_END.search(cut)
     if boundary and boundary.end() < len(cut):
         return cut[boundary.end() :]
     space = cut.find(" ")
@@ -169,9 +164,7 @@ def _link(title: str, url: str | None) -> str:
     return f"<i>{escape(title)}</i>"
 
 
-def citation(
-    title: str, source: str | None, url: str | None, published_at: datetime | None
-) -> str:
+def citation(title: str, source: str | None, url: str | None, published_at: datetime | None) -> str:
     """`📰 <a href=url>title</a> — source، date` (HTML, one line)."""
     title = shorten(title, TITLE_CHARS) or messages.UNTITLED
     details = [shorten(source, SOURCE_CHARS) if source else None, format_date(published_at)]
@@ -229,6 +222,12 @@ def format_answer(
     return "\n\n".join([header, *(format_hit(hit, budget) for hit in hits)])
 
 
+def format_inline(question: str, hit: Hit, *, limit: int = TELEGRAM_LIMIT) -> str:
+    """What choosing an inline result posts: the question, then the passage and its citation."""
+    header = f"{RLM}❓ <i>{escape(shorten(question, 300))}</i>"
+    return f"{header}\n\n{format_hit(hit, limit - tg_len(header) - 2, numbered=False)}"
+
+
 def format_no_answer(closest: Sequence[Hit], *, truncated_at: int | None = None) -> str:
     """The honest "nothing relevant" reply, listing the closest article titles."""
     lines = [RLM + messages.NO_ANSWER]
@@ -283,69 +282,3 @@ def _article_size(text: str) -> int:
 def _tidy_paragraphs(fragment: str) -> str:
     paragraphs = re.split(r"\n\s*\n", fragment.strip())
     return "\n\n".join(_tidy(p) for p in paragraphs if p.strip())
-
-
-_SEPARATORS: tuple[str | re.Pattern[str], ...] = (
-    re.compile(r"(?<=\n)\s*\n"),
-    "\n",
-    _SENTENCE_END,
-    " ",
-)
-
-
-def split_plain(
-    text: str, limit: int, size: Callable[[str], int] = escaped_len
-) -> list[str]:
-    """Split raw text into chunks whose escaped size fits `limit`: paragraphs, lines, sentences,
-    words, and characters only as a last resort."""
-    text = text.strip()
-    if not text:
-        return []
-    chunks = _split(text, limit, 0, size)
-    return [c.strip() for c in chunks if c.strip()]
-
-
-def _split(text: str, limit: int, level: int, size: Callable[[str], int]) -> list[str]:
-    if size(text) <= limit:
-        return [text]
-    if level == len(_SEPARATORS):
-        return _hard_split(text, limit, size)
-    chunks: list[str] = []
-    current = ""
-    for part in _pieces(text, _SEPARATORS[level]):
-        if size(current + part) <= limit:
-            current += part
-            continue
-        if current.strip():
-            chunks.append(current)
-        current = ""
-        if size(part) <= limit:
-            current = part
-        else:
-            sub = _split(part, limit, level + 1, size)
-            chunks.extend(sub[:-1])
-            current = sub[-1]
-    if current.strip():
-        chunks.append(current)
-    return chunks
-
-
-def _pieces(text: str, separator: str | re.Pattern[str]) -> list[str]:
-    """Split keeping each separator at the end of the piece before it."""
-    pattern = separator if isinstance(separator, re.Pattern) else re.compile(re.escape(separator))
-    pieces, start = [], 0
-    for match in pattern.finditer(text):
-        pieces.append(text[start : match.end()])
-        start = match.end()
-    pieces.append(text[start:])
-    return [p for p in pieces if p]
-
-
-def _hard_split(text: str, limit: int, size: Callable[[str], int]) -> list[str]:
-    chunks, current = [], ""
-    for char in text:
-        if current and size(current + char) > limit:
-            chunks.append(current)
-            current = ""
-        current += char
-    return [*chunks, current] if current else chunks

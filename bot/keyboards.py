@@ -25,10 +25,10 @@ MAX_CALLBACK_BYTES = 64
 MAX_OFFSET = 500
 _QID = r"[A-Za-z0-9_-]{10}"
 _PATTERNS = {
-    "p": re.compile(rf"p\|({_QID})\|(\d{{1,3}})"),
-    "a": re.compile(r"a\|([1-9]\d{0,11})"),
-    "v": re.compile(rf"v\|({_QID})\|([01])"),
-    "x": re.compile(r"x\|(\d)"),
+    "p": re.compile(rf"p\|({_QID})\|(\d{{1,3}})", re.ASCII),
+    "a": re.compile(r"a\|([1-9]\d{0,11})", re.ASCII),
+    "v": re.compile(rf"v\|({_QID})\|([01])", re.ASCII),
+    "x": re.compile(r"x\|(\d)", re.ASCII),
 }
 
 

@@ -1,4 +1,4 @@
-"""Per-user sliding-window rate limit on questions (Telegram's own flood limits are AIORateLimiter's)."""
+"""Per-user sliding-window limit on questions; Telegram's flood limits are AIORateLimiter's job."""
 
 from __future__ import annotations
 

@@ -68,9 +68,8 @@ class AdminAction(Base):
 
 def create_tables(engine: Engine) -> None:
     """Create the bot's tables if they do not exist (the corpus tables are the library's)."""
-    Base.metadata.create_all(
-        engine, tables=[QueryLog.__table__, Feedback.__table__, AdminAction.__table__]
-    )
+    tables = [QueryLog.__tablename__, Feedback.__tablename__, AdminAction.__tablename__]
+    Base.metadata.create_all(engine, tables=[Base.metadata.tables[name] for name in tables])
 
 
 @dataclass(frozen=True)
@@ -157,11 +156,12 @@ def usage_stats(factory: sessionmaker[Session], now: datetime | None = None) -> 
                 select(QueryLog.latency_ms).order_by(QueryLog.id.desc()).limit(LATENCY_WINDOW)
             )
         )
-        votes = dict(
-            session.execute(select(Feedback.helpful, func.count()).group_by(Feedback.helpful))
-            .tuples()
-            .all()
-        )
+        votes: dict[bool, int] = {
+            helpful: count
+            for helpful, count in session.execute(
+                select(Feedback.helpful, func.count()).group_by(Feedback.helpful)
+            )
+        }
     median, p95 = percentiles(latencies)
     return UsageStats(today, total, median, p95, votes.get(True, 0), votes.get(False, 0))
 

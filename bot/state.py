@@ -1,4 +1,4 @@
-"""The bot's long-lived state, kept in `application.bot_data` and reached from handlers."""
+"""The bot's long-lived state, kept in `application.bot_data`, and typed access to updates."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from telegram import Message, Update
 from telegram.ext import ContextTypes
 
 from bot.ratelimit import RateLimiter
@@ -27,6 +28,8 @@ class BotState:
     questions: QuestionStore = field(default_factory=QuestionStore)
     library: Library | None = None
     reindex_task: asyncio.Task[None] | None = None
+    # Held by every build the bot starts: /add builds wait for each other, /reindex refuses.
+    build_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
     def lib(self) -> Library:
@@ -43,3 +46,18 @@ def get_state(context: ContextTypes.DEFAULT_TYPE) -> BotState:
     state = context.bot_data[STATE_KEY]
     assert isinstance(state, BotState)
     return state
+
+
+def message_of(update: Update) -> Message:
+    """The message an update carries (handlers are registered only for updates with one)."""
+    message = update.effective_message
+    if message is None:
+        raise TypeError(f"update {update.update_id} carries no message")
+    return message
+
+
+def sender_id(update: Update) -> int:
+    """Who sent the update: the user, or the chat for anonymous senders."""
+    if update.effective_user is not None:
+        return update.effective_user.id
+    return message_of(update).chat.id

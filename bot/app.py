@@ -1,0 +1,136 @@
+"""build_application(settings, library_loader) -> a configured python-telegram-bot Application."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    Defaults,
+    InlineQueryHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import admin, callbacks, handlers, messages
+from bot.ratelimit import RateLimiter
+from bot.records import QuestionStore, create_tables
+from bot.settings import Settings, SettingsError
+from bot.state import STATE_KEY, BotState
+
+if TYPE_CHECKING:
+    from retrieval.library import Library
+
+log = logging.getLogger(__name__)
+ADMIN_COMMANDS = ("add", "delete", "reindex", "stats")
+# Updates are handled concurrently so that one slow search, or an admin's upload, never makes
+# other users wait; the heavy work itself runs in threads.
+CONCURRENT_UPDATES = 32
+
+
+def build_application(settings: Settings, library_loader: Callable[[], Library]) -> Application:
+    """The bot, ready for run_polling()/run_webhook(); the library is loaded in post_init."""
+    if settings.token is None:
+        raise SettingsError("TELEGRAM_BOT_TOKEN is not set")
+    state = BotState(settings, RateLimiter(settings.rate_limit_per_minute))
+
+    async def post_init(application: Application) -> None:
+        await load_state(state, library_loader)
+        await set_commands(application, settings)
+
+    application = (
+        ApplicationBuilder()
+        .token(settings.token.get_secret_value())
+        .base_url(settings.api_base_url)
+        .base_file_url(settings.file_base_url)
+        .rate_limiter(AIORateLimiter(max_retries=settings.flood_retries))
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .concurrent_updates(CONCURRENT_UPDATES)
+        .post_init(post_init)
+        .build()
+    )
+    application.bot_data[STATE_KEY] = state
+    add_handlers(application, settings.admin_ids)
+    return application
+
+
+async def load_state(state: BotState, library_loader: Callable[[], Library]) -> None:
+    """Load the model and index once (slow: off the event loop) and create the bot's tables."""
+    library = await asyncio.to_thread(library_loader)
+    if library.engine is not None:
+        await asyncio.to_thread(create_tables, library.engine)
+    state.library = library
+    state.questions = QuestionStore(library.session_factory)
+    log.info("library loaded")
+
+
+def add_handlers(application: Application, admin_ids: frozenset[int]) -> None:
+    """Register handlers; within the group the first match wins, so order matters."""
+    admins = filters.User(user_id=admin_ids)
+    new = filters.UpdateType.MESSAGE
+    private = filters.ChatType.PRIVATE
+    add_caption = filters.CaptionRegex(r"^/add(@\w+)?(\s|$)")
+    application.add_handlers(
+        [
+            MessageHandler(filters.UpdateType.EDITED, handlers.on_edited),
+            CommandHandler("start", handlers.start, new),
+            CommandHandler("help", handlers.help_command, new),
+            CommandHandler("ask", handlers.ask_command, new),
+            CommandHandler("add", admin.add, new & admins),
+            MessageHandler(new & filters.Document.ALL & add_caption & admins, admin.add_document),
+            CommandHandler("delete", admin.delete, new & admins),
+            CommandHandler("reindex", admin.reindex, new & admins),
+            CommandHandler("stats", admin.stats, new & admins),
+            CommandHandler(list(ADMIN_COMMANDS), admin.refuse, new),
+            MessageHandler(new & filters.Document.ALL & add_caption, admin.refuse),
+            MessageHandler(new & filters.Document.ALL & admins & private, admin.document_hint),
+            MessageHandler(new & filters.COMMAND, handlers.on_unknown_command),
+            MessageHandler(new & filters.TEXT & private, handlers.on_private_text),
+            MessageHandler(new & filters.TEXT & filters.ChatType.GROUPS, handlers.on_group_text),
+            MessageHandler(new & filters.Document.ALL, handlers.on_document),
+            MessageHandler(new & private, handlers.on_non_text),
+            CallbackQueryHandler(callbacks.on_button),
+            InlineQueryHandler(callbacks.on_inline_query),
+        ]
+    )
+    application.add_error_handler(handlers.on_error)
+
+
+async def set_commands(application: Application, settings: Settings) -> None:
+    """The command menu: everyone's, plus the admin commands in each admin's own chat."""
+    public = [
+        BotCommand("start", messages.COMMAND_START),
+        BotCommand("help", messages.COMMAND_HELP),
+        BotCommand("ask", messages.COMMAND_ASK),
+    ]
+    admin_only = [
+        BotCommand("add", messages.COMMAND_ADD),
+        BotCommand("delete", messages.COMMAND_DELETE),
+        BotCommand("reindex", messages.COMMAND_REINDEX),
+        BotCommand("stats", messages.COMMAND_STATS),
+    ]
+    bot = application.bot
+    try:
+        await bot.set_my_commands(public)
+    except TelegramError as exc:  # the menu is a convenience; the bot works without it
+        log.warning("could not set the command menu: %s", exc)
+    for admin_id in settings.admin_ids:
+        # Fails for admins who never opened a chat with the bot.
+        with contextlib.suppress(TelegramError):
+            await bot.set_my_commands(public + admin_only, scope=BotCommandScopeChat(admin_id))

@@ -1,0 +1,166 @@
+"""Inline-keyboard presses (more, full text, feedback, examples) and inline-mode queries."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from telegram import (
+    CallbackQuery,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    LinkPreviewOptions,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bot import messages
+from bot.format import format_article, format_inline, shorten
+from bot.handlers import ask, compose_answer, select_relevant
+from bot.keyboards import Example, FullArticle, Page, Vote, parse_callback
+from bot.records import record_feedback
+from bot.state import BotState, get_state
+from corpus.store import get_article
+from retrieval.errors import RetrievalError
+
+log = logging.getLogger(__name__)
+INLINE_RESULTS = 5
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Dispatch a button press; malformed or forged data gets a polite toast."""
+    query = update.callback_query
+    if query is None:
+        return
+    action = parse_callback(query.data)
+    if action is None:
+        await query.answer(messages.TOAST_INVALID)
+    elif isinstance(action, Page):
+        await _page(query, context, action)
+    elif isinstance(action, FullArticle):
+        await _full_article(query, context, action)
+    elif isinstance(action, Vote):
+        await _vote(query, context, action)
+    elif isinstance(action, Example):
+        await query.answer()
+        chat = query.message.chat if query.message else None
+        if chat is not None:
+            question = messages.EXAMPLE_QUESTIONS[action.index]
+            await ask(context, chat, query.from_user, question)
+
+
+async def _page(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, action: Page) -> None:
+    """Show another page of results by editing the answer message."""
+    state = get_state(context)
+    question = await asyncio.to_thread(state.questions.get, action.question_id)
+    if question is None:
+        await query.answer(messages.TOAST_STALE)
+        return
+    if not state.limiter.check(query.from_user.id).allowed:
+        await query.answer(messages.TOAST_RATE_LIMITED)
+        return
+    k = state.settings.top_k
+    try:
+        hits = await asyncio.to_thread(state.lib.search, question, k + 1, offset=action.offset)
+    except RetrievalError:
+        log.warning("search for another page failed", exc_info=True)
+        await query.answer(messages.SEARCH_FAILED)
+        return
+    if not select_relevant(hits, k, state.settings.min_relevance, action.offset)[0]:
+        await query.answer(messages.TOAST_NO_MORE)
+        return
+    answer = compose_answer(state.settings, action.question_id, hits, offset=action.offset)
+    try:
+        await query.edit_message_text(answer.html, reply_markup=answer.markup)
+    except BadRequest as exc:  # e.g. the message is too old to edit, or unchanged
+        log.info("could not edit the answer message: %s", exc.message)
+        await query.answer(messages.TOAST_STALE)
+        return
+    await query.answer()
+
+
+@dataclass(frozen=True)
+class _ArticleText:
+    title: str
+    source: str | None
+    url: str | None
+    published_at: datetime | None
+    body: str
+
+
+def _load_article(state: BotState, article_id: int) -> _ArticleText | None:
+    with state.lib.session_factory() as session:
+        article = get_article(session, article_id)
+        if article is None:
+            return None
+        return _ArticleText(
+            article.title, article.source, article.url, article.published_at, article.body
+        )
+
+
+async def _full_article(
+    query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, action: FullArticle
+) -> None:
+    """Send the whole article, in as many messages as it needs."""
+    state = get_state(context)
+    article = await asyncio.to_thread(_load_article, state, action.article_id)
+    if article is None:
+        await query.answer(messages.TOAST_ARTICLE_GONE)
+        return
+    await query.answer()
+    chat_id = query.message.chat.id if query.message else query.from_user.id
+    parts = format_article(
+        article.title, article.source, article.url, article.published_at, article.body
+    )
+    for part in parts:
+        await context.bot.send_message(chat_id, part)
+
+
+async def _vote(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, action: Vote) -> None:
+    """Store 👍 / 👎 and thank the user with a toast."""
+    state = get_state(context)
+    if await asyncio.to_thread(state.questions.get, action.question_id) is None:
+        await query.answer(messages.TOAST_STALE)
+        return
+    user_hash = state.settings.hash_user(query.from_user.id)
+    await asyncio.to_thread(
+        record_feedback, state.lib.session_factory, action.question_id, user_hash, action.helpful
+    )
+    thanks = messages.TOAST_THANKS_HELPFUL if action.helpful else messages.TOAST_THANKS_UNHELPFUL
+    await query.answer(thanks)
+
+
+async def on_inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`@bot سؤال` in any chat: the relevant passages as results; choosing one posts it."""
+    query = update.inline_query
+    if query is None:
+        return
+    state = get_state(context)
+    question = " ".join(query.query.split())[: state.settings.max_question_chars]
+    if not question or not state.limiter.check(query.from_user.id).allowed:
+        await query.answer([], cache_time=5)
+        return
+    try:
+        hits = await asyncio.to_thread(state.lib.search, question, INLINE_RESULTS)
+    except RetrievalError:  # includes EmptyQuery (only emoji or punctuation)
+        await query.answer([], cache_time=5)
+        return
+    shown, _ = select_relevant(hits, INLINE_RESULTS, state.settings.min_relevance)
+    results = [
+        InlineQueryResultArticle(
+            id=str(hit.passage_id),
+            title=shorten(hit.title, 80) or messages.UNTITLED,
+            description=shorten(hit.answer_sentence or hit.text, 150),
+            input_message_content=InputTextMessageContent(
+                format_inline(question, hit),
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            ),
+        )
+        for hit in shown
+    ]
+    await query.answer(results, cache_time=60)

@@ -1,0 +1,107 @@
+"""Pure parts of the handlers: relevance filtering, answer composition, group addressing,
+the /add text format and the ingest report."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from telegram import Chat, Message, MessageEntity, User
+
+from bot import messages
+from bot.admin import format_ingest_report, parse_add_text
+from bot.handlers import addressed_question, compose_answer, select_relevant
+from bot.settings import Settings
+from corpus.ingest import IngestProblem, IngestReport
+from tests.test_bot_format import make_hit, visible
+
+BOT = User(99, "Sanad", is_bot=True, username="SanadTestBot")
+ALICE = User(1, "Alice", is_bot=False)
+GROUP = Chat(-100, Chat.SUPERGROUP)
+
+
+def group_message(text: str, *, reply_to: Message | None = None) -> Message:
+    entities = []
+    start = text.find("@")
+    while start >= 0:
+        end = start + 1
+        while end < len(text) and (text[end].isalnum() or text[end] == "_"):
+            end += 1
+        entities.append(MessageEntity(MessageEntity.MENTION, start, end - start))
+        start = text.find("@", end)
+    return Message(
+        1,
+        datetime.now(UTC),
+        GROUP,
+        from_user=ALICE,
+        text=text,
+        entities=entities,
+        reply_to_message=reply_to,
+    )
+
+
+def test_group_messages_are_answered_only_when_addressed() -> None:
+    assert addressed_question(group_message("مرحباً بالجميع"), "SanadTestBot", 99) is None
+    assert addressed_question(group_message("@OtherBot ما الخبر؟"), "SanadTestBot", 99) is None
+    mention = group_message("@sanadtestbot ما الخبر؟")
+    assert addressed_question(mention, "SanadTestBot", 99) == "ما الخبر؟"
+    middle = group_message("يا @SanadTestBot ما الخبر؟ 👍")
+    assert addressed_question(middle, "SanadTestBot", 99) == "يا ما الخبر؟ 👍"
+    bot_said = Message(2, datetime.now(UTC), GROUP, from_user=BOT, text="جواب")
+    reply = group_message("وماذا بعد؟", reply_to=bot_said)
+    assert addressed_question(reply, "SanadTestBot", 99) == "وماذا بعد؟"
+    human_said = Message(3, datetime.now(UTC), GROUP, from_user=ALICE, text="x")
+    assert addressed_question(group_message("رد", reply_to=human_said), "SanadTestBot", 99) is None
+
+
+def test_select_relevant_drops_weak_hits_and_renumbers() -> None:
+    hits = [
+        make_hit(1, dense_score=0.9),
+        make_hit(2, dense_score=0.5),
+        make_hit(3, dense_score=0.88),
+        make_hit(4, dense_score=None),
+    ]
+    shown, more = select_relevant(hits, 2, 0.8)
+    assert [h.passage_id for h in shown] == [1, 3] and [h.rank for h in shown] == [1, 2]
+    assert more
+    shown, more = select_relevant(hits[:3], 3, 0.8, offset=3)
+    assert [h.rank for h in shown] == [4, 5] and not more
+    shown, more = select_relevant(hits, 3, 0.95)
+    assert [(h.passage_id, h.rank) for h in shown] == [(4, 1)] and not more
+
+
+def test_compose_answer_or_an_honest_no() -> None:
+    settings = Settings(top_k=2, min_relevance=0.8)
+    strong = [make_hit(1), make_hit(2), make_hit(3)]
+    answer = compose_answer(settings, "abcdefghij", strong, offset=0)
+    visible(answer.html)
+    assert answer.answered == 2 and answer.markup is not None
+    datas = [b.callback_data for row in answer.markup.inline_keyboard for b in row]
+    assert "p|abcdefghij|2" in datas and "v|abcdefghij|1" in datas
+    weak = [make_hit(i, dense_score=0.3, title=f"عنوان {i}") for i in (1, 2, 3, 4)]
+    no = compose_answer(settings, "abcdefghij", weak, offset=0, truncated_at=1000)
+    assert no.answered == 0 and messages.NO_ANSWER in no.html and "عنوان 3" in no.html
+    assert "عنوان 4" not in no.html
+    assert no.markup is not None and len(no.markup.inline_keyboard) == 3
+
+
+def test_parse_add_text() -> None:
+    record = parse_add_text("/add عنوان المقال\nالسطر الأول.\nالسطر الثاني.")
+    assert record is not None
+    assert (record.title, record.body) == ("عنوان المقال", "السطر الأول.\nالسطر الثاني.")
+    assert parse_add_text("/add@SanadTestBot\nعنوان\nنص") is not None
+    assert parse_add_text("/add") is None
+    assert parse_add_text("/add عنوان بلا نص") is None
+
+
+def test_ingest_report_lists_outcomes_and_reasons() -> None:
+    report = IngestReport(
+        added=[5, 6],
+        updated=[2],
+        unchanged=[1],
+        problems=[IngestProblem("news.jsonl", 3, "broken JSON <line>")],
+    )
+    lines = format_ingest_report(report)
+    text = "\n".join(lines)
+    visible(text)
+    assert "5، 6" in text and "news.jsonl:3" in text and "&lt;line&gt;" in text
+    assert format_ingest_report(IngestReport([], [], [], [])) == [messages.ADD_NOTHING]

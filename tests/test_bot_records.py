@@ -1,0 +1,87 @@
+"""The bot's database records: query log, feedback, admin actions, the question store."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.records import (
+    AdminAction,
+    Feedback,
+    QueryLog,
+    QueryRecord,
+    QuestionStore,
+    create_tables,
+    log_query,
+    percentiles,
+    record_admin_action,
+    record_feedback,
+    usage_stats,
+)
+from corpus.store import create_db_engine, init_db, make_session_factory
+
+
+@pytest.fixture
+def factory() -> sessionmaker[Session]:
+    engine = create_db_engine("sqlite://")
+    init_db(engine)
+    create_tables(engine)
+    create_tables(engine)  # idempotent
+    return make_session_factory(engine)
+
+
+def record(question_id: str, latency_ms: int, question: str = "ما الخبر؟") -> QueryRecord:
+    return QueryRecord(question_id, "h" * 64, "private", question, False, 3, 0.87, latency_ms)
+
+
+def test_query_log_and_usage_stats(factory: sessionmaker[Session]) -> None:
+    for i, latency in enumerate([100, 200, 300, 400, 10_000]):
+        log_query(factory, record(f"q{i:09d}", latency))
+    with factory() as session:
+        row = session.scalars(select(QueryLog).order_by(QueryLog.id)).first()
+        assert (
+            row is not None and row.user_hash == "h" * 64 and row.question_chars == len("ما الخبر؟")
+        )
+        old = session.get(QueryLog, 1)
+        assert old is not None
+        old.created_at = datetime.now(UTC) - timedelta(days=2)
+        session.commit()
+    record_feedback(factory, "q000000000", "u1", True)
+    record_feedback(factory, "q000000000", "u1", False)  # changed their mind: one vote
+    record_feedback(factory, "q000000000", "u2", True)
+    stats = usage_stats(factory)
+    assert (stats.questions_total, stats.questions_today) == (5, 4)
+    assert stats.median_ms == 300
+    assert stats.p95_ms is not None and 400 < stats.p95_ms <= 10_000
+    assert (stats.helpful, stats.unhelpful) == (1, 1)
+    with factory() as session:
+        assert len(session.scalars(select(Feedback)).all()) == 2
+
+
+def test_percentiles() -> None:
+    assert percentiles([]) == (None, None)
+    assert percentiles([5]) == (5.0, 5.0)
+    median, p95 = percentiles(list(range(1, 101)))
+    assert median == 50.5 and p95 == pytest.approx(95.05)
+
+
+def test_question_store_falls_back_to_the_log(factory: sessionmaker[Session]) -> None:
+    store = QuestionStore(factory, size=2)
+    store.put("a000000000", "أ")
+    store.put("b000000000", "ب")
+    store.put("c000000000", "ج")  # evicts a
+    assert store.get("a000000000") is None
+    log_query(factory, record("a000000000", 5, question="سؤال محفوظ"))
+    assert store.get("a000000000") == "سؤال محفوظ"
+    assert store.get("c000000000") == "ج"
+    assert QuestionStore(None).get("zzzzzzzzzz") is None
+
+
+def test_admin_actions_are_recorded(factory: sessionmaker[Session]) -> None:
+    record_admin_action(factory, "h" * 64, "delete", "12", True)
+    with factory() as session:
+        action = session.scalars(select(AdminAction)).one()
+    assert (action.action, action.detail, action.ok) == ("delete", "12", True)

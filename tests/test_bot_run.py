@@ -1,0 +1,47 @@
+"""run_bot.py: settings from .env under the environment, a quiet httpx, the token redacted."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+import run_bot
+from bot.settings import Settings
+
+TOKEN = "123456:very-secret"
+
+
+def test_environment_overrides_the_env_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(f"TELEGRAM_BOT_TOKEN={TOKEN}\nTOP_K=4\nADMIN_IDS=7\n", encoding="utf-8")
+    monkeypatch.setenv("TOP_K", "2")
+    monkeypatch.setenv("ADMIN_IDS", "")
+    monkeypatch.delenv("ADMIN_IDS")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "")
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN")
+    settings = Settings.from_env(run_bot.read_environment(env_file))
+    assert settings.token is not None and settings.token.get_secret_value() == TOKEN
+    assert settings.top_k == 2 and settings.admin_ids == {7}
+    assert run_bot.read_environment(tmp_path / "missing")["TOP_K"] == "2"
+
+
+def test_token_is_redacted_from_every_log_line(caplog: pytest.LogCaptureFixture) -> None:
+    logger = logging.getLogger("test.redact")
+    caplog.handler.addFilter(run_bot.RedactToken(TOKEN))
+    with caplog.at_level(logging.INFO):
+        logger.info("POST https://api.telegram.org/bot%s/getUpdates", TOKEN)
+        logger.warning(f"failed: https://api.telegram.org/bot{TOKEN}/sendMessage")
+    assert TOKEN not in caplog.text
+    assert caplog.text.count("bot<token>/") == 2
+
+
+def test_httpx_is_quiet_after_setup(monkeypatch: pytest.MonkeyPatch) -> None:
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [logging.NullHandler()])
+    run_bot.setup_logging(TOKEN)
+    assert logging.getLogger("httpx").getEffectiveLevel() == logging.WARNING
+    assert any(isinstance(f, run_bot.RedactToken) for f in root.handlers[0].filters)

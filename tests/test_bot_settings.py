@@ -1,0 +1,118 @@
+"""Bot settings from an environment mapping and a .env file; the token never shows."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from bot.settings import (
+    DEFAULT_MIN_RELEVANCE,
+    Secret,
+    Settings,
+    SettingsError,
+    load_env_file,
+    parse_admin_ids,
+    parse_env_file,
+)
+
+TOKEN = "123456:ABC-secret-token"
+
+
+def test_defaults() -> None:
+    settings = Settings.from_env({})
+    assert settings.token is None
+    assert settings.telegram_base_url == "https://api.telegram.org"
+    assert settings.api_base_url == "https://api.telegram.org/bot"
+    assert settings.file_base_url == "https://api.telegram.org/file/bot"
+    assert (settings.top_k, settings.rate_limit_per_minute) == (3, 20)
+    assert settings.min_relevance == DEFAULT_MIN_RELEVANCE
+    assert settings.admin_ids == frozenset()
+    assert settings.webhook_url is None
+
+
+def test_reads_every_variable() -> None:
+    settings = Settings.from_env(
+        {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "ADMIN_IDS": "12, 34 56",
+            "TELEGRAM_BASE_URL": "http://127.0.0.1:9000/",
+            "WEBHOOK_URL": "https://bot.example/hook",
+            "WEBHOOK_PORT": "8080",
+            "TOP_K": "5",
+            "RATE_LIMIT_PER_MINUTE": "7",
+            "MIN_RELEVANCE": "0.8",
+            "DATABASE_URL": "sqlite:///x.db",
+        }
+    )
+    assert settings.token is not None and settings.token.get_secret_value() == TOKEN
+    assert settings.admin_ids == {12, 34, 56}
+    assert settings.api_base_url == "http://127.0.0.1:9000/bot"
+    assert settings.webhook_url == "https://bot.example/hook" and settings.webhook_port == 8080
+    assert (settings.top_k, settings.rate_limit_per_minute, settings.min_relevance) == (5, 7, 0.8)
+    assert settings.library.database_url == "sqlite:///x.db"
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"ADMIN_IDS": "12,abc"},
+        {"TOP_K": "0"},
+        {"TOP_K": "11"},
+        {"TOP_K": "three"},
+        {"RATE_LIMIT_PER_MINUTE": "-1"},
+        {"MIN_RELEVANCE": "high"},
+        {"TELEGRAM_BASE_URL": "api.telegram.org"},
+        {"WEBHOOK_PORT": "70000"},
+    ],
+)
+def test_malformed_values_name_the_variable(env: dict[str, str]) -> None:
+    with pytest.raises(SettingsError, match=next(iter(env))):
+        Settings.from_env(env)
+
+
+def test_token_never_shows(caplog: pytest.LogCaptureFixture) -> None:
+    settings = Settings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN})
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("test").info("settings: %s %r", settings, settings.token)
+    assert TOKEN not in caplog.text and TOKEN not in repr(settings) and TOKEN not in str(settings)
+    assert str(Secret("x")) == "**********"
+
+
+def test_user_hash_is_salted_stable_and_not_the_id() -> None:
+    a = Settings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN})
+    b = Settings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN})
+    c = Settings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN, "USER_HASH_SALT": "other"})
+    assert a.hash_user(42) == b.hash_user(42) != c.hash_user(42)
+    assert a.hash_user(42) != a.hash_user(43) and "42" not in a.hash_user(42)[:3]
+    assert len(a.hash_user(42)) == 64
+
+
+def test_env_file_parsing(tmp_path: Path) -> None:
+    text = """
+# comment
+export TELEGRAM_BOT_TOKEN="123:abc"
+ADMIN_IDS=1,2
+TOP_K = 4  # inline comment
+EMPTY=
+QUOTED='a # b'
+not a line
+"""
+    values = parse_env_file(text)
+    assert values == {
+        "TELEGRAM_BOT_TOKEN": "123:abc",
+        "ADMIN_IDS": "1,2",
+        "TOP_K": "4",
+        "EMPTY": "",
+        "QUOTED": "a # b",
+    }
+    path = tmp_path / ".env"
+    path.write_text(text, encoding="utf-8")
+    assert load_env_file(path) == values
+    assert load_env_file(tmp_path / "missing") == {}
+
+
+def test_admin_ids() -> None:
+    assert parse_admin_ids("") == frozenset()
+    assert parse_admin_ids(" 5 ,6,,7 ") == {5, 6, 7}
