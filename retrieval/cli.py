@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
+from retrieval.encoder import Encoder
 from retrieval.errors import RetrievalError
 from retrieval.index import BuildReport
 from retrieval.library import Library
@@ -136,14 +137,19 @@ def cmd_chat(args: argparse.Namespace, settings: LibrarySettings) -> int:
     return 0
 
 
-def prepare(settings: LibrarySettings, corpus_dir: Path = BUNDLED_CORPUS) -> Library:
-    """Open the library; on first run ingest the bundled corpus; rebuild a stale index."""
-    library = Library.open(settings)
+def prepare(
+    settings: LibrarySettings, corpus_dir: Path = BUNDLED_CORPUS, encoder: Encoder | None = None
+) -> Library:
+    """Open the library; on first run ingest the bundled corpus; rebuild a stale or bad index."""
+    library = Library.open(settings, encoder=encoder)
     if library.stats().corpus.articles == 0:
         report = library.ingest_paths([corpus_dir])
         print(f"bundled corpus: {report.summary()}", file=sys.stderr)
+    if library.load_error is not None:
+        print(f"rebuilding the index: {library.load_error}", file=sys.stderr)
     if library.is_stale():
-        print(_describe_build(library.build(show_progress=True)), file=sys.stderr)
+        full = library.load_error is not None
+        print(_describe_build(library.build(full=full, show_progress=True)), file=sys.stderr)
     return library
 
 

@@ -31,7 +31,7 @@ from retrieval.lexical import LexicalIndex
 
 FORMAT_VERSION = 1
 KEEP_VERSIONS = 2
-EMBED_BATCH = 64
+EMBED_BATCH = 32  # passages per encoder call; progress is reported after each
 _DENSE, _IDS, _KEYS, _LEXICAL, _MANIFEST = (
     "dense.faiss",
     "ids.npy",

@@ -29,7 +29,7 @@ from corpus.store import (
     make_session_factory,
 )
 from retrieval.encoder import Encoder, load_encoder
-from retrieval.errors import IndexNotReady
+from retrieval.errors import IndexCorrupt, IndexMismatch, IndexNotReady
 from retrieval.index import BuildReport, IndexInput, IndexStore, Progress
 from retrieval.search import Mode, Retriever
 from retrieval.settings import LibrarySettings
@@ -60,6 +60,7 @@ class Library:
         self.retriever = Retriever(encoder, session_factory, None)
         self._write_lock = threading.Lock()  # ingest and delete serialize with each other
         self.engine: Engine | None = None
+        self.load_error: IndexCorrupt | IndexMismatch | None = None
 
     @classmethod
     def open(cls, settings: LibrarySettings, encoder: Encoder | None = None) -> Library:
@@ -70,9 +71,19 @@ class Library:
             encoder = load_encoder(settings.model, settings.cache_dir)
         library = cls(make_session_factory(engine), encoder, IndexStore(settings.index_dir))
         library.engine = engine
-        if library.index.current_name() is not None:
-            library.retriever.swap(library.index.load(encoder))
+        library.reload()
         return library
+
+    def reload(self) -> None:
+        """Serve the current index version from disk; a bad one is remembered, not raised,
+        so a process can still start and rebuild (`prepare`) instead of failing."""
+        self.load_error = None
+        if self.index.current_name() is None:
+            return
+        try:
+            self.retriever.swap(self.index.load(self.encoder))
+        except (IndexCorrupt, IndexMismatch) as exc:
+            self.load_error = exc
 
     # --- questions ---------------------------------------------------------------------------
     def search(
@@ -85,6 +96,8 @@ class Library:
         fold: bool = True,
     ) -> list[Hit]:
         """Best passages for a question (see Retriever.search)."""
+        if self.load_error is not None and not self.ready:
+            raise self.load_error
         return self.retriever.search(question, k, mode=mode, offset=offset, fold=fold)
 
     @property

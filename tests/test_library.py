@@ -60,3 +60,21 @@ def test_uploaded_document_with_a_bad_line(library):
     report = library.ingest_document("upload.jsonl", data)
     assert len(report.added) == 1
     assert [p.line for p in report.problems] == [2]
+
+
+def test_a_corrupt_index_is_rebuilt_by_prepare(library, tmp_path, fake_encoder, capsys):
+    from retrieval.cli import prepare
+    from retrieval.errors import IndexCorrupt
+
+    dense = tmp_path / "index" / "versions" / library.index.current_name() / "dense.faiss"
+    dense.write_bytes(b"garbage")
+    settings = LibrarySettings(
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", index_dir=tmp_path / "index"
+    )
+    broken = Library.open(settings, encoder=fake_encoder)
+    assert isinstance(broken.load_error, IndexCorrupt)
+    with pytest.raises(IndexCorrupt):
+        broken.search("البصرة", 3)
+    repaired = prepare(settings, encoder=fake_encoder)
+    assert "rebuilding the index" in capsys.readouterr().err
+    assert repaired.search("البصرة التعرفة الجمركية", 1)[0].title == "البصرة"
