@@ -65,7 +65,13 @@ async def _page(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, action
         return
     k = state.settings.top_k
     try:
-        hits = await asyncio.to_thread(state.lib.search, question, k + 1, offset=action.offset)
+        hits = await asyncio.to_thread(
+            state.lib.search,
+            question,
+            k + 1,
+            offset=action.offset,
+            mode=state.settings.search_mode,
+        )
     except RetrievalError:
         log.warning("search for another page failed", exc_info=True)
         await query.answer(messages.SEARCH_FAILED)
@@ -145,7 +151,9 @@ async def on_inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await query.answer([], cache_time=5)
         return
     try:
-        hits = await asyncio.to_thread(state.lib.search, question, INLINE_RESULTS)
+        hits = await asyncio.to_thread(
+            state.lib.search, question, INLINE_RESULTS, mode=state.settings.search_mode
+        )
     except RetrievalError:  # includes EmptyQuery (only emoji or punctuation)
         await query.answer([], cache_time=5)
         return

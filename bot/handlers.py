@@ -165,7 +165,12 @@ async def _search(
     try:
         _, hits = await asyncio.gather(
             _typing(context, chat_id),
-            asyncio.to_thread(state.lib.search, question, state.settings.top_k + 1),
+            asyncio.to_thread(
+                state.lib.search,
+                question,
+                state.settings.top_k + 1,
+                mode=state.settings.search_mode,
+            ),
         )
     except EmptyQuery:
         await send(messages.EMPTY_QUESTION.format(example=example), None)

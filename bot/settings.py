@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from retrieval.search import MODES, Mode
 from retrieval.settings import LibrarySettings
 
 DEFAULT_BASE_URL = "https://api.telegram.org"
@@ -54,6 +55,7 @@ class Settings:
     top_k: int = 3
     rate_limit_per_minute: int = 20
     min_relevance: float = DEFAULT_MIN_RELEVANCE
+    search_mode: Mode = "hybrid"
     max_question_chars: int = 1000
     flood_retries: int = 3
     user_hash_salt: Secret = field(default_factory=lambda: Secret("sanad"))
@@ -93,6 +95,7 @@ class Settings:
             top_k=_int(env, "TOP_K", 3, 1, MAX_TOP_K),
             rate_limit_per_minute=_int(env, "RATE_LIMIT_PER_MINUTE", 20, 1, 10_000),
             min_relevance=_float(env, "MIN_RELEVANCE", DEFAULT_MIN_RELEVANCE, -1.0, 1.0),
+            search_mode=_mode(env),
             max_question_chars=_int(env, "MAX_QUESTION_CHARS", 1000, 10, 4000),
             flood_retries=_int(env, "FLOOD_RETRIES", 3, 0, 10),
             user_hash_salt=salt,
@@ -145,6 +148,14 @@ def _url(env: Mapping[str, str], name: str) -> str | None:
     if not raw.startswith(("http://", "https://")):
         raise SettingsError(f"{name}: expected an http(s) URL, got {raw!r}")
     return raw.rstrip("/")
+
+
+def _mode(env: Mapping[str, str]) -> Mode:
+    raw = env.get("SEARCH_MODE", "").strip().lower() or "hybrid"
+    for mode in MODES:
+        if raw == mode:
+            return mode
+    raise SettingsError(f"SEARCH_MODE: {raw!r} is not one of {', '.join(MODES)}")
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:

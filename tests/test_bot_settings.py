@@ -116,3 +116,14 @@ not a line
 def test_admin_ids() -> None:
     assert parse_admin_ids("") == frozenset()
     assert parse_admin_ids(" 5 ,6,,7 ") == {5, 6, 7}
+
+
+def test_search_mode_defaults_to_hybrid_and_rejects_unknown_modes():
+    import pytest
+
+    from bot.settings import Settings, SettingsError
+
+    assert Settings.from_env({}).search_mode == "hybrid"
+    assert Settings.from_env({"SEARCH_MODE": "Dense"}).search_mode == "dense"
+    with pytest.raises(SettingsError, match="SEARCH_MODE"):
+        Settings.from_env({"SEARCH_MODE": "magic"})
