@@ -69,6 +69,17 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def content_sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence spans that are not heading lines: the candidates for an answer sentence.
+
+    A heading ("جهود مكافحة الهجرة غير الشرعية") repeats the question's words without answering
+    it; falls back to every sentence when the text is nothing but headings.
+    """
+    sentences = split_sentences(text)
+    headings = {(line.start, line.end) for line in _lines(text) if line.kind == "heading"}
+    return [span for span in sentences if span not in headings] or sentences
+
+
 def _punct_run_end(text: str, i: int) -> int:
     """Index just past the terminators and closing quotes/brackets starting at `i`."""
     while i < len(text) and (text[i] in _TERMINATORS or text[i] in _CLOSERS):

@@ -11,7 +11,7 @@ from typing import Literal
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
-from corpus.split import split_sentences
+from corpus.split import content_sentences
 from corpus.store import PassageView, article_bodies, passage_views
 from retrieval.dedupe import group_duplicates
 from retrieval.encoder import Encoder
@@ -158,7 +158,7 @@ class Retriever:
         return folded
 
     def _answer(self, question: str, hit: Hit) -> tuple[int, int] | None:
-        spans = split_sentences(hit.text)
+        spans = content_sentences(hit.text)
         return best_sentence(question, hit.text, spans) if spans else None
 
 

@@ -208,3 +208,15 @@ def test_split_sentences_spans_are_trimmed_and_closers_kept() -> None:
 def test_rejects_inconsistent_limits() -> None:
     with pytest.raises(ValueError):
         split_passages("نص", min_words=300, max_words=200)
+
+
+def test_content_sentences_leave_out_headings():
+    from corpus.split import content_sentences
+
+    text = "جهود مكافحة الهجرة غير الشرعية\nتم الاتفاق على إنشاء غرفة عمليات مشتركة. ودعم العودة."
+    spans = content_sentences(text)
+    assert [text[s:e] for s, e in spans] == [
+        "تم الاتفاق على إنشاء غرفة عمليات مشتركة.",
+        "ودعم العودة.",
+    ]
+    assert content_sentences("عنوان فقط") == [(0, len("عنوان فقط"))]
