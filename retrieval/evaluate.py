@@ -10,7 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import select
+
 from corpus.ingest import ArticleRecord
+from corpus.models import Article
 from retrieval.arabic import normalize
 from retrieval.encoder import Encoder
 from retrieval.library import Library
@@ -120,14 +123,13 @@ def prepare_library(qa: QASet, encoder: Encoder, workdir: Path) -> tuple[Library
         ArticleRecord(title=title, body=body, source="eval", external_id=f"p{i}")
         for i, (title, body) in enumerate(zip(qa.titles, qa.paragraphs, strict=True))
     ]
-    report = library._ingest(records, [])
+    report = library.add_articles(records)
     library.build()
     ids = report.added + report.updated + report.unchanged
-    # ingest reports ids in record order; map back by external id to be safe
-    with library.session_factory() as session:
-        from corpus.models import Article
-
-        rows = session.query(Article.id, Article.external_id).filter(Article.id.in_(ids)).all()
+    with library.session_factory() as session:  # map back by external id, whatever the order
+        rows = session.execute(
+            select(Article.id, Article.external_id).where(Article.id.in_(ids))
+        ).all()
     return library, {aid: int(ext[1:]) for aid, ext in rows if ext}
 
 

@@ -122,6 +122,10 @@ class Library:
     def add_article(self, record: ArticleRecord) -> IngestReport:
         return self._ingest([record], [])
 
+    def add_articles(self, records: Iterable[ArticleRecord]) -> IngestReport:
+        """Store article records built in code (no file to parse)."""
+        return self._ingest(records, [])
+
     def _ingest(
         self, records: Iterable[ArticleRecord], problems: list[IngestProblem]
     ) -> IngestReport:
