@@ -185,7 +185,7 @@ class IndexStore:
             vectors = dense.reconstruct_n(0, dense.ntotal)
         except Exception:  # an unreadable previous version only costs re-embedding
             return {}
-        return {bytes(k): v for k, v in zip(keys, vectors, strict=True)}
+        return {k.tobytes(): v for k, v in zip(keys, vectors, strict=True)}
 
     def build(
         self,
@@ -231,7 +231,10 @@ class IndexStore:
         dense.add(vectors)
         faiss.write_index(dense, str(work / _DENSE))
         np.save(work / _IDS, np.array([item.passage_id for item in items], dtype=np.int64))
-        np.save(work / _KEYS, np.array(keys, dtype="S32"))
+        # Raw uint8 rows: numpy's fixed-width bytes type ("S32") drops trailing NUL bytes, and
+        # one digest in 256 ends with one; such a key would never match again.
+        key_rows = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), 32)
+        np.save(work / _KEYS, key_rows)
         LexicalIndex.build([i.passage_id for i in items], texts).save(work / _LEXICAL)
         seconds = time.perf_counter() - started
         manifest = {

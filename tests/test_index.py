@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 
@@ -124,3 +125,15 @@ def test_only_one_build_at_a_time(tmp_path, fake_encoder):
     store = IndexStore(tmp_path)
     with store.build_lock(), pytest.raises(BuildInProgress):
         store.build(ITEMS, fake_encoder, corpus_hash="c1")
+
+
+def test_keys_ending_in_a_nul_byte_are_still_reused(tmp_path, fake_encoder, monkeypatch):
+    # One sha256 digest in 256 ends with 0x00: make every key do so.
+    def key(fingerprint: str, text: str) -> bytes:
+        return hashlib.sha256(text.encode()).digest()[:31] + b"\0"
+
+    monkeypatch.setattr(index_module, "embedding_key", key)
+    store = IndexStore(tmp_path)
+    store.build(ITEMS, fake_encoder, corpus_hash="c1")
+    report = store.build(ITEMS, fake_encoder, corpus_hash="c1")
+    assert (report.embedded, report.reused) == (0, 3)
