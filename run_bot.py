@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bot.settings import Settings, SettingsError, load_env_file
+from retrieval.cli import quiet_libraries
 
 log = logging.getLogger("sanad")
 
@@ -39,8 +40,7 @@ def setup_logging(token: str | None, level: str = "INFO") -> None:
     )
     # httpx logs every request URL at INFO, and Bot API URLs contain the token. At INFO,
     # sentence-transformers draws a progress bar per question; bm25s sets itself to DEBUG.
-    for name in ("httpx", "httpcore", "sentence_transformers", "transformers", "bm25s"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    quiet_libraries()
     if token:
         for handler in logging.getLogger().handlers:
             handler.addFilter(RedactToken(token))

@@ -67,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def quiet_libraries() -> None:
-    """bm25s sets its own logger to DEBUG on import; keep third-party chatter at WARNING."""
+    """Third-party loggers at WARNING (bm25s sets itself to DEBUG; httpx logs URLs with tokens)."""
     for name in ("bm25s", "httpx", "httpcore", "sentence_transformers", "transformers"):
         logging.getLogger(name).setLevel(logging.WARNING)
 

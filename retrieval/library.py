@@ -53,13 +53,14 @@ class Library:
         session_factory: sessionmaker[Session],
         encoder: Encoder,
         index: IndexStore,
+        engine: Engine | None = None,
     ) -> None:
+        self.engine = engine
         self.session_factory = session_factory
         self.encoder = encoder
         self.index = index
         self.retriever = Retriever(encoder, session_factory, None)
         self._write_lock = threading.Lock()  # ingest and delete serialize with each other
-        self.engine: Engine | None = None
         self.load_error: IndexCorrupt | IndexMismatch | None = None
 
     @classmethod
@@ -69,8 +70,7 @@ class Library:
         init_db(engine)
         if encoder is None:
             encoder = load_encoder(settings.model, settings.cache_dir)
-        library = cls(make_session_factory(engine), encoder, IndexStore(settings.index_dir))
-        library.engine = engine
+        library = cls(make_session_factory(engine), encoder, IndexStore(settings.index_dir), engine)
         library.reload()
         return library
 
