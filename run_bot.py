@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -17,33 +18,29 @@ from retrieval.cli import quiet_libraries
 log = logging.getLogger("sanad")
 
 
-class RedactToken(logging.Filter):
-    """Replace the bot token wherever it would appear in a log line (URLs carry it)."""
+class RedactingFormatter(logging.Formatter):
+    """Replace the bot token wherever it would appear in a formatted log line, tracebacks
+    included (request URLs and python-telegram-bot's InvalidToken message carry it)."""
 
-    def __init__(self, token: str) -> None:
-        super().__init__()
+    def __init__(self, fmt: str, token: str) -> None:
+        super().__init__(fmt)
         self.token = token
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if self.token in message:
-            record.msg = message.replace(self.token, "<token>")
-            record.args = None
-        return True
+    def format(self, record: logging.LogRecord) -> str:
+        return super().format(record).replace(self.token, "<token>")
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def setup_logging(token: str | None, level: str = "INFO") -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    logging.basicConfig(level=level.upper(), format=LOG_FORMAT, stream=sys.stderr)
     # httpx logs every request URL at INFO, and Bot API URLs contain the token. At INFO,
     # sentence-transformers draws a progress bar per question; bm25s sets itself to DEBUG.
     quiet_libraries()
     if token:
         for handler in logging.getLogger().handlers:
-            handler.addFilter(RedactToken(token))
+            handler.setFormatter(RedactingFormatter(LOG_FORMAT, token))
 
 
 def read_environment(env_file: Path) -> dict[str, str]:
@@ -65,7 +62,7 @@ def main() -> int:
         print("TELEGRAM_BOT_TOKEN is not set: starting the local console chat.", file=sys.stderr)
         return retrieval_main(["chat"])
     setup_logging(settings.token.get_secret_value(), values.get("LOG_LEVEL") or "INFO")
-    return run(settings)
+    return run_or_explain(settings)
 
 
 def run(settings: Settings) -> int:
@@ -74,7 +71,13 @@ def run(settings: Settings) -> int:
 
     application = build_application(settings, lambda: prepare(settings.library))
     if settings.webhook_url:
-        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        # Without a secret anyone who finds the webhook path could post updates posing as an
+        # admin; Telegram receives this one through setWebhook at every start.
+        secret = (
+            settings.webhook_secret.get_secret_value()
+            if settings.webhook_secret
+            else secrets.token_urlsafe(32)
+        )
         log.info("starting webhook on %s:%d", settings.webhook_listen, settings.webhook_port)
         application.run_webhook(
             listen=settings.webhook_listen,
@@ -88,6 +91,17 @@ def run(settings: Settings) -> int:
         log.info("starting polling against %s", settings.telegram_base_url)
         application.run_polling(allowed_updates=ALLOWED_UPDATES)
     return 0
+
+
+def run_or_explain(settings: Settings) -> int:
+    """`run`, with a one-line error instead of a traceback when Telegram rejects the token."""
+    from telegram.error import InvalidToken
+
+    try:
+        return run(settings)
+    except InvalidToken:
+        log.error("Telegram rejected TELEGRAM_BOT_TOKEN: check it with @BotFather")
+        return 2
 
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "inline_query"]

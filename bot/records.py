@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Boolean, Engine, Float, Integer, String, Text, UniqueConstraint, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from corpus.models import Base, UTCDateTime, utc_now
@@ -110,17 +111,24 @@ def find_question(factory: sessionmaker[Session], question_id: str) -> str | Non
 def record_feedback(
     factory: sessionmaker[Session], question_id: str, user_hash: str, helpful: bool
 ) -> None:
-    with factory() as session:
-        vote = session.scalar(
-            select(Feedback).where(
-                Feedback.question_id == question_id, Feedback.user_hash == user_hash
+    """One vote per user and question; a new vote replaces the old one."""
+    for _ in range(2):  # a double tap may race another insert of the same vote: then update it
+        with factory() as session:
+            vote = session.scalar(
+                select(Feedback).where(
+                    Feedback.question_id == question_id, Feedback.user_hash == user_hash
+                )
             )
-        )
-        if vote is None:
-            session.add(Feedback(question_id=question_id, user_hash=user_hash, helpful=helpful))
-        else:
-            vote.helpful = helpful
-        session.commit()
+            if vote is None:
+                session.add(Feedback(question_id=question_id, user_hash=user_hash, helpful=helpful))
+            else:
+                vote.helpful = helpful
+            try:
+                session.commit()
+                return
+            except IntegrityError:
+                session.rollback()
+    raise RuntimeError("feedback could not be stored")
 
 
 def record_admin_action(

@@ -85,3 +85,22 @@ def test_admin_actions_are_recorded(factory: sessionmaker[Session]) -> None:
     with factory() as session:
         action = session.scalars(select(AdminAction)).one()
     assert (action.action, action.detail, action.ok) == ("delete", "12", True)
+
+
+def test_simultaneous_votes_of_one_user_never_fail(tmp_path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'votes.db'}")
+    init_db(engine)
+    create_tables(engine)
+    factory = make_session_factory(engine)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for n in range(60):
+            votes = [
+                pool.submit(record_feedback, factory, f"q{n}", "u" * 64, helpful)
+                for helpful in (True, False)
+            ]
+            for vote in votes:
+                vote.result()  # raises if a vote failed
+    with factory() as session:
+        assert len(session.scalars(select(Feedback)).all()) == 60

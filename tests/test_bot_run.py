@@ -29,14 +29,28 @@ def test_environment_overrides_the_env_file(
     assert run_bot.read_environment(tmp_path / "missing")["TOP_K"] == "2"
 
 
-def test_token_is_redacted_from_every_log_line(caplog: pytest.LogCaptureFixture) -> None:
+def test_token_is_redacted_from_every_log_line_and_traceback() -> None:
+    import io
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(run_bot.RedactingFormatter(run_bot.LOG_FORMAT, TOKEN))
     logger = logging.getLogger("test.redact")
-    caplog.handler.addFilter(run_bot.RedactToken(TOKEN))
-    with caplog.at_level(logging.INFO):
-        logger.info("POST https://api.telegram.org/bot%s/getUpdates", TOKEN)
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("POST https://api.telegram.org/bot%s/getUpdates", TOKEN)
         logger.warning(f"failed: https://api.telegram.org/bot{TOKEN}/sendMessage")
-    assert TOKEN not in caplog.text
-    assert caplog.text.count("bot<token>/") == 2
+        try:
+            raise RuntimeError(f"The token `{TOKEN}` was rejected by the server.")
+        except RuntimeError:
+            logger.exception("bootstrap failed")
+    finally:
+        logger.removeHandler(handler)
+    text = stream.getvalue()
+    assert TOKEN not in text
+    assert text.count("bot<token>/") == 2
+    assert "The token `<token>` was rejected" in text
 
 
 def test_httpx_is_quiet_after_setup(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -44,4 +58,5 @@ def test_httpx_is_quiet_after_setup(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(root, "handlers", [logging.NullHandler()])
     run_bot.setup_logging(TOKEN)
     assert logging.getLogger("httpx").getEffectiveLevel() == logging.WARNING
-    assert any(isinstance(f, run_bot.RedactToken) for f in root.handlers[0].filters)
+    assert logging.getLogger("bm25s").getEffectiveLevel() == logging.WARNING
+    assert isinstance(root.handlers[0].formatter, run_bot.RedactingFormatter)
