@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from datetime import datetime
 from typing import Any
@@ -150,7 +151,8 @@ async def delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/delete ARTICLE_ID: remove an article; searches skip it at once."""
     message = message_of(update)
     args = context.args or []
-    if len(args) != 1 or not args[0].isdigit():
+    # ASCII digits only, and a size SQLite can hold: "²".isdigit() is True, int("²") fails.
+    if len(args) != 1 or not re.fullmatch(r"[0-9]{1,12}", args[0]):
         await message.reply_text(messages.DELETE_USAGE)
         return
     article_id = int(args[0])

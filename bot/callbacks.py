@@ -113,14 +113,24 @@ async def _full_article(
 ) -> None:
     """Send the whole article, in as many messages as it needs."""
     state = get_state(context)
+    # A whole article is many messages: counted like a question, so repeated taps cannot
+    # spend the bot's Telegram flood budget for everyone.
+    if not state.limiter.check(query.from_user.id).allowed:
+        await query.answer(messages.TOAST_RATE_LIMITED)
+        return
     article = await asyncio.to_thread(_load_article, state, action.article_id)
     if article is None:
         await query.answer(messages.TOAST_ARTICLE_GONE)
         return
     await query.answer()
     chat_id = query.message.chat.id if query.message else query.from_user.id
-    parts = format_article(
-        article.title, article.source, article.url, article.published_at, article.body
+    parts = await asyncio.to_thread(
+        format_article,
+        article.title,
+        article.source,
+        article.url,
+        article.published_at,
+        article.body,
     )
     for part in parts:
         await context.bot.send_message(chat_id, part)

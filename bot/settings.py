@@ -96,7 +96,8 @@ class Settings:
             rate_limit_per_minute=_int(env, "RATE_LIMIT_PER_MINUTE", 20, 1, 10_000),
             min_relevance=_float(env, "MIN_RELEVANCE", DEFAULT_MIN_RELEVANCE, -1.0, 1.0),
             search_mode=_mode(env),
-            max_question_chars=_int(env, "MAX_QUESTION_CHARS", 1000, 10, 4000),
+            # retrieval cuts questions at 1000 characters (MAX_QUESTION_CHARS in search.py)
+            max_question_chars=_int(env, "MAX_QUESTION_CHARS", 1000, 10, 1000),
             flood_retries=_int(env, "FLOOD_RETRIES", 3, 0, 10),
             user_hash_salt=salt,
             library=LibrarySettings.from_env(env),

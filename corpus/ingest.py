@@ -274,7 +274,12 @@ def _upsert(session: Session, record: ArticleRecord) -> tuple[str, int]:
     digest = content_hash(title, body)
     article = _find(session, record, digest)
     if article is not None and article.content_hash == digest:
-        return "unchanged", article.id
+        # Same text: passages stay; a corrected source, link or date is still recorded.
+        if _metadata(article) == _metadata(record):
+            return "unchanged", article.id
+        _set_metadata(article, record)
+        session.flush()
+        return "updated", article.id
     outcome = "updated"
     if article is None:
         article = Article()
@@ -285,17 +290,24 @@ def _upsert(session: Session, record: ArticleRecord) -> tuple[str, int]:
         article.passages.clear()
         session.flush()
     article.title, article.body, article.content_hash = title, body, digest
-    article.source, article.url, article.published_at = (
-        record.source,
-        record.url,
-        record.published_at,
-    )
-    article.language = record.language
+    _set_metadata(article, record)
     if record.external_id is not None:
         article.external_id = record.external_id
     article.passages = _passages(body)
     session.flush()
     return outcome, article.id
+
+
+def _metadata(item: Article | ArticleRecord) -> tuple[object, ...]:
+    published = item.published_at
+    if published is not None and published.tzinfo is None:
+        published = published.replace(tzinfo=UTC)
+    return (item.source, item.url, published, item.language)
+
+
+def _set_metadata(article: Article, record: ArticleRecord) -> None:
+    article.source, article.url = record.source, record.url
+    article.published_at, article.language = record.published_at, record.language
 
 
 def _find(session: Session, record: ArticleRecord, digest: str) -> Article | None:

@@ -136,9 +136,7 @@ class Library:
     def delete_article(self, article_id: int) -> bool:
         """Remove an article and its passages (searches skip it at once; rebuild to compact)."""
         with self._write_lock, self.session_factory() as session:
-            deleted = delete_article(session, article_id)
-            session.commit()
-        return deleted
+            return delete_article(session, article_id)  # commits
 
     # --- index -------------------------------------------------------------------------------
     def build(

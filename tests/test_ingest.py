@@ -215,3 +215,28 @@ def test_duplicate_record_in_one_batch_is_reported_once(factory: sessionmaker[Se
         assert (len(report.added), report.updated, report.unchanged) == (1, [], [])
         article = session.get(Article, report.added[0])
         assert article is not None and article.body.endswith("إضافة.")
+
+
+def test_corrected_source_link_or_date_is_recorded_without_resplitting(
+    factory: sessionmaker[Session],
+) -> None:
+    original = ArticleRecord("عنوان", ARABIC, source="قديم", external_id="x1")
+    with factory() as session:
+        first = ingest_records(session, [original])
+        passage_ids = {p.id for p in session.get(Article, first.added[0]).passages}
+    corrected = ArticleRecord(
+        "عنوان",
+        ARABIC,
+        source="جديد",
+        url="http://example.org/1",
+        published_at=datetime(2015, 8, 1, tzinfo=UTC),
+        external_id="x1",
+    )
+    with factory() as session:
+        second = ingest_records(session, [corrected])
+        again = ingest_records(session, [corrected])
+        article = session.get(Article, first.added[0])
+        assert second.updated == first.added and again.unchanged == first.added
+        assert (article.source, article.url) == ("جديد", "http://example.org/1")
+        assert article.published_at == datetime(2015, 8, 1, tzinfo=UTC)
+        assert {p.id for p in article.passages} == passage_ids

@@ -437,6 +437,12 @@ def test_admin_adds_an_article_then_it_answers_and_delete_removes_it(
     assert actions[-2:] == ["add", "delete"]
 
 
+@pytest.mark.parametrize("argument", ["²", "٣", "9" * 30, "12abc"])
+def test_delete_with_a_malformed_id_shows_the_usage(tg: Client, argument: str) -> None:
+    reply = command(tg, "delete", argument, user=ADMINS[0])
+    assert reply.text == messages.DELETE_USAGE
+
+
 def test_admin_adds_a_jsonl_document_and_hears_what_was_rejected(
     tg: Client, sanad: Sanad, user_id: int
 ) -> None:
