@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import codecs
-import gzip
 import hashlib
 import json
 import zlib
@@ -65,6 +64,10 @@ class IngestReport:
         )
 
 
+# The full SaudiNewsNet dump is ~100 MiB uncompressed; a .gz inflating past 1 GiB is refused.
+MAX_UNCOMPRESSED_BYTES = 2**30
+
+
 def content_hash(title: str, body: str) -> str:
     """sha256 hex of the cleaned title and body."""
     return hashlib.sha256(f"{clean_text(title)}\n\n{clean_text(body)}".encode()).hexdigest()
@@ -91,9 +94,11 @@ def parse_document(name: str, data: bytes) -> tuple[list[ArticleRecord], list[In
         ]
     if lower.endswith(".gz"):
         try:
-            data = gzip.decompress(data)
+            data = _gunzip(data, MAX_UNCOMPRESSED_BYTES)
         except (OSError, EOFError, zlib.error):
             return [], [IngestProblem(name, None, "not a valid gzip file")]
+        except ValueError as exc:
+            return [], [IngestProblem(name, None, str(exc))]
     text = _decode(data)
     if text is None:
         return [], [IngestProblem(name, None, "unknown encoding (not UTF-8/UTF-16)")]
@@ -201,6 +206,17 @@ def _string(value: Any) -> str | None:
     if isinstance(value, str) and value.strip():
         return value.strip()
     return None
+
+
+def _gunzip(data: bytes, limit: int) -> bytes:
+    """Decompress in chunks, refusing more than `limit` bytes (a small upload can be a bomb)."""
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    out = inflater.decompress(data, limit + 1)
+    if len(out) > limit or inflater.unconsumed_tail:
+        raise ValueError(f"uncompressed size over the {limit // 2**20} MiB limit")
+    if not inflater.eof:
+        raise EOFError("truncated gzip data")
+    return out
 
 
 def parse_date(value: Any) -> datetime | None:

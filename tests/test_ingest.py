@@ -240,3 +240,16 @@ def test_corrected_source_link_or_date_is_recorded_without_resplitting(
         assert (article.source, article.url) == ("جديد", "http://example.org/1")
         assert article.published_at == datetime(2015, 8, 1, tzinfo=UTC)
         assert {p.id for p in article.passages} == passage_ids
+
+
+def test_gzip_bomb_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    import corpus.ingest as ingest_module
+
+    monkeypatch.setattr(ingest_module, "MAX_UNCOMPRESSED_BYTES", 10_000)
+    bomb = gzip.compress(b"\n" * 1_000_000)
+    records, problems = parse_document("bomb.jsonl.gz", bomb)
+    assert records == [] and "limit" in problems[0].reason
+    fine = gzip.compress(jsonl({"title": "عنوان", "text": ARABIC})[:9_000])
+    assert parse_document("ok.jsonl.gz", fine)[0]
+    truncated = gzip.compress(jsonl({"title": "عنوان", "text": ARABIC}))[:-12]
+    assert parse_document("cut.jsonl.gz", truncated)[1][0].reason == "not a valid gzip file"
