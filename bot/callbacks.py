@@ -68,7 +68,7 @@ async def _page(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, action
         hits = await asyncio.to_thread(
             state.lib.search,
             question,
-            k + 1,
+            2 * k,
             offset=action.offset,
             mode=state.settings.search_mode,
         )

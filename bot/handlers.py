@@ -168,7 +168,7 @@ async def _search(
             asyncio.to_thread(
                 state.lib.search,
                 question,
-                state.settings.top_k + 1,
+                2 * state.settings.top_k,  # a page, and a look at whether another follows
                 mode=state.settings.search_mode,
             ),
         )
@@ -226,15 +226,20 @@ def compose_answer(
 def select_relevant(
     hits: Sequence[Hit], k: int, min_relevance: float, offset: int = 0
 ) -> tuple[list[Hit], bool]:
-    """The hits worth showing on one page (at most k, numbered from offset + 1) and whether
-    more follow.
+    """The hits worth showing on one page (numbered from offset + 1) and whether more follow.
 
-    A hit is shown when its cosine similarity to the question reaches `min_relevance`; hits
-    without a dense score (lexical-only retrieval) are shown as ranked.
+    `hits` are ranks offset+1, offset+2, ...: the page is drawn from the first k only, so the
+    next page (offset + k) never repeats a hit; more follow when a later hit is relevant.
+    A hit is relevant when its cosine similarity to the question reaches `min_relevance`;
+    hits without a dense score (lexical-only retrieval) are shown as ranked.
     """
-    relevant = [h for h in hits if h.dense_score is None or h.dense_score >= min_relevance]
-    page = [replace(h, rank=offset + i + 1) for i, h in enumerate(relevant[:k])]
-    return page, len(relevant) > k
+
+    def relevant(hit: Hit) -> bool:
+        return hit.dense_score is None or hit.dense_score >= min_relevance
+
+    page = [h for h in hits[:k] if relevant(h)]
+    numbered = [replace(h, rank=offset + i + 1) for i, h in enumerate(page)]
+    return numbered, any(relevant(h) for h in hits[k:])
 
 
 # --- bad input --------------------------------------------------------------------------------

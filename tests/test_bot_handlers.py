@@ -60,13 +60,19 @@ def test_select_relevant_drops_weak_hits_and_renumbers() -> None:
         make_hit(3, dense_score=0.88),
         make_hit(4, dense_score=None),
     ]
+    # A page comes from its own k ranks only, so "more" (offset + k) never repeats a hit.
     shown, more = select_relevant(hits, 2, 0.8)
-    assert [h.passage_id for h in shown] == [1, 3] and [h.rank for h in shown] == [1, 2]
-    assert more
+    assert [(h.passage_id, h.rank) for h in shown] == [(1, 1)]
+    assert more  # hit 3 is relevant and comes next
+    shown, more = select_relevant(hits[2:], 2, 0.8, offset=2)
+    assert [(h.passage_id, h.rank) for h in shown] == [(3, 3), (4, 4)] and not more
     shown, more = select_relevant(hits[:3], 3, 0.8, offset=3)
     assert [h.rank for h in shown] == [4, 5] and not more
     shown, more = select_relevant(hits, 3, 0.95)
-    assert [(h.passage_id, h.rank) for h in shown] == [(4, 1)] and not more
+    assert shown == [] and more  # only the lexical-only hit 4, which lies beyond this page
+    # a weak hit between strong ones does not hide the next page
+    shown, more = select_relevant([make_hit(1), make_hit(2, dense_score=0.1), make_hit(3)], 1, 0.8)
+    assert [h.passage_id for h in shown] == [1] and more
 
 
 def test_compose_answer_or_an_honest_no() -> None:
