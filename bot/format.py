@@ -61,11 +61,8 @@ def shorten(text: str, limit: int) -> str:
 def prepare_question(text: str, limit: int) -> tuple[str, bool]:
     """Whitespace-normalized question, cut at a word boundary to `limit`; True if it was cut."""
     question = " ".join(text.split())
-    if len(question) <= limit:
-        return question, False
-    cut = question[:limit]
-    space = cut.rfind(" ")
-    return (cut[:space] if space > limit // 2 else cut), True
+    cut = _cut_end(question, limit)
+    return cut, cut != question
 
 
 def format_welcome(stats: CorpusStats | None, *, intro: str = messages.WELCOME) -> str:
