@@ -1,7 +1,9 @@
 """Question -> reply time through the Telegram emulator, and /reindex of the demo corpus while
 users keep asking. Runs the real bot process (run_bot.py) with the bundled corpus.
 
-    python benchmarks/bot_latency.py [--questions 50] [--data-dir data/bench-bot]
+    .venv/bin/python -m benchmarks.bot_latency [--questions 50] [--data-dir data/bench-bot]
+
+(run as a module from the repository root: it drives the bot with the end-to-end test harness)
 
 The first run ingests corpus/data and builds the index (minutes on a small CPU); later runs reuse
 the database and index in --data-dir.
@@ -12,11 +14,8 @@ from __future__ import annotations
 import argparse
 import itertools
 import statistics
-import sys
 import time
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.e2e.harness import REPO_ROOT, BotProcess, Client, Emulator
 

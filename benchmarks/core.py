@@ -12,18 +12,16 @@ import argparse
 import os
 import resource
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from retrieval.encoder import load_encoder
+from retrieval.library import Library
+from retrieval.settings import LibrarySettings
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from retrieval.encoder import load_encoder  # noqa: E402
-from retrieval.library import Library  # noqa: E402
-from retrieval.settings import LibrarySettings  # noqa: E402
 
 
 def main() -> None:
@@ -31,7 +29,7 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=ROOT / "corpus" / "data")
     parser.add_argument("--questions", type=int, default=50)
     args = parser.parse_args()
-    defaults = LibrarySettings.from_env()
+    defaults = LibrarySettings.load()
     started = time.perf_counter()
     encoder = load_encoder(defaults.model, defaults.cache_dir)
     load_seconds = time.perf_counter() - started

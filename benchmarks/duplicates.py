@@ -10,16 +10,14 @@ number of passages that would fold at the threshold, and pairs to check by eye.
 from __future__ import annotations
 
 import argparse
-import sys
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from corpus.ingest import read_paths
+from corpus.split import clean_text, split_passages
+from retrieval.dedupe import MIN_CONTAINMENT, containment, shingles
 
-from corpus.ingest import read_paths  # noqa: E402
-from corpus.split import clean_text, split_passages  # noqa: E402
-from retrieval.dedupe import MIN_CONTAINMENT, containment, shingles  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def main() -> None:

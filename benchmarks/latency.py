@@ -12,19 +12,17 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from retrieval.encoder import load_encoder
+from retrieval.evaluate import load_squad, prepare_library
+from retrieval.search import MODES
+from retrieval.settings import LibrarySettings
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from retrieval.encoder import load_encoder  # noqa: E402
-from retrieval.evaluate import load_squad, prepare_library  # noqa: E402
-from retrieval.search import MODES  # noqa: E402
-from retrieval.settings import LibrarySettings  # noqa: E402
 
 
 def main() -> None:
@@ -35,7 +33,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="ask only the first N questions")
     parser.add_argument("--k", type=int, default=3)
     args = parser.parse_args()
-    settings = LibrarySettings.from_env()
+    settings = LibrarySettings.load()
     encoder = load_encoder(settings.model, settings.cache_dir)
     qa = load_squad(args.qa_file)
     questions = [q.text for q in qa.questions][: args.limit or None]

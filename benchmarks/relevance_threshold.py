@@ -23,7 +23,6 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.cli import prepare
 from retrieval.library import Library
 from retrieval.settings import LibrarySettings
 
@@ -136,7 +135,8 @@ def main() -> None:
     parser.add_argument("--paragraphs", type=int, default=120)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    library = prepare(LibrarySettings.from_env())
+    library = Library.open(LibrarySettings.load())
+    library.prepare()
     news_pos, news_neg = news_scores(library)
     _describe("news, answerable (expected hit)", news_pos)
     _describe("news, not answerable (best hit)", news_neg)

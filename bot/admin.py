@@ -15,10 +15,10 @@ from telegram.ext import ContextTypes
 
 from bot import messages
 from bot.format import arabic_digits, escape, format_date, shorten
-from bot.records import record_admin_action, usage_stats
+from bot.records import UsageStats, record_admin_action, usage_stats
 from bot.state import BotState, get_state, message_of, sender_id
-from corpus.ingest import ArticleRecord, IngestReport, supported
 from retrieval.errors import BuildInProgress, RetrievalError
+from retrieval.types import ArticleRecord, BuildReport, IngestReport, LibraryStats, supported
 
 log = logging.getLogger(__name__)
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024  # the Bot API's own download limit
@@ -34,7 +34,7 @@ async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _record(state: BotState, user_id: int, action: str, detail: str, ok: bool) -> None:
     await asyncio.to_thread(
         record_admin_action,
-        state.lib.session_factory,
+        state.db,
         state.settings.hash_user(user_id),
         action,
         detail,
@@ -65,7 +65,7 @@ async def add(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_text(messages.ADD_USAGE)
         return
     state = get_state(context)
-    report = await asyncio.to_thread(state.lib.add_article, record)
+    report = await asyncio.to_thread(state.lib.add_articles, [record])
     await _finish_add(update, context, report, "text")
 
 
@@ -105,13 +105,12 @@ async def _finish_add(
     """Index what changed (unless a full rebuild is running), then report to the admin."""
     state = get_state(context)
     lines = format_ingest_report(report)
-    if report.added or report.updated:
+    if report.changed:
         indexed = await _index_changes(state)
         lines.append(messages.ADD_INDEXED if indexed else messages.ADD_INDEX_LATER)
     await message_of(update).reply_text("\n".join(lines))
     detail = f"{what}: {report.summary()}"
-    changed = bool(report.added or report.updated)
-    await _record(state, sender_id(update), "add", detail, changed)
+    await _record(state, sender_id(update), "add", detail, report.changed)
 
 
 async def _index_changes(state: BotState) -> bool:
@@ -140,9 +139,10 @@ def format_ingest_report(report: IngestReport) -> list[str]:
     if report.problems:
         lines.append(messages.ADD_REJECTED.format(count=len(report.problems)))
         for problem in report.problems[:PROBLEMS_SHOWN]:
-            where = f"{problem.path}:{problem.line}" if problem.line else problem.path
             reason = shorten(problem.reason, 200)
-            lines.append(messages.ADD_PROBLEM.format(where=escape(where), reason=escape(reason)))
+            lines.append(
+                messages.ADD_PROBLEM.format(where=escape(problem.where), reason=escape(reason))
+            )
     return lines or [messages.ADD_NOTHING]
 
 
@@ -180,20 +180,9 @@ async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _rebuild(state: BotState, command: Message, user_id: int) -> None:
     status = await command.reply_text(messages.REINDEX_STARTED)
     progress: list[tuple[int, int]] = []
-
-    def on_progress(done: int, total: int) -> None:  # runs in the build thread
-        progress[:] = [(done, total)]
-
     started = time.perf_counter()
     try:
-        async with state.build_lock:
-            build = asyncio.ensure_future(
-                asyncio.to_thread(state.lib.build, full=True, progress=on_progress)
-            )
-            await _show_progress(build, progress, status)
-            report = build.result()
-            if await asyncio.to_thread(state.lib.is_stale):  # articles added meanwhile
-                await asyncio.to_thread(state.lib.build)
+        report = await _full_build(state, progress, status)
     except BuildInProgress:
         await _edit(status, messages.REINDEX_BUSY)
         return
@@ -212,6 +201,25 @@ async def _rebuild(state: BotState, command: Message, user_id: int) -> None:
         ),
     )
     await _record(state, user_id, "reindex", f"{report.version} {seconds:.1f}s", True)
+
+
+async def _full_build(
+    state: BotState, progress: list[tuple[int, int]], status: Message
+) -> BuildReport:
+    """Re-embed everything while showing progress, then index what was added meanwhile."""
+    async with state.build_lock:
+
+        def on_progress(done: int, total: int) -> None:  # runs in the build thread
+            progress[:] = [(done, total)]
+
+        build = asyncio.ensure_future(
+            asyncio.to_thread(state.lib.build, full=True, progress=on_progress)
+        )
+        await _show_progress(build, progress, status)
+        report = build.result()
+        if await asyncio.to_thread(state.lib.is_stale):  # articles added meanwhile
+            await asyncio.to_thread(state.lib.build)
+    return report
 
 
 async def _show_progress(
@@ -244,14 +252,19 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/stats: corpus, index, questions, answer times, feedback."""
     state = get_state(context)
     library_stats = await asyncio.to_thread(state.lib.stats)
-    usage = await asyncio.to_thread(usage_stats, state.lib.session_factory)
+    usage = await asyncio.to_thread(usage_stats, state.db)
+    await message_of(update).reply_text(format_stats(library_stats, usage))
+
+
+def format_stats(library_stats: LibraryStats, usage: UsageStats) -> str:
+    """The /stats message (HTML)."""
     none = messages.STATS_NONE
 
     def ms(value: float | None) -> str:
         return arabic_digits(round(value)) if value is not None else none
 
     built_at = library_stats.index_built_at
-    text = messages.STATS.format(
+    return messages.STATS.format(
         articles=arabic_digits(library_stats.corpus.articles),
         passages=arabic_digits(library_stats.corpus.passages),
         indexed=arabic_digits(library_stats.index_passages),
@@ -265,7 +278,6 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         helpful=arabic_digits(usage.helpful),
         unhelpful=arabic_digits(usage.unhelpful),
     )
-    await message_of(update).reply_text(text)
 
 
 def _when(iso: str) -> str:

@@ -39,14 +39,28 @@ ADMIN_COMMANDS = ("add", "delete", "reindex", "stats")
 CONCURRENT_UPDATES = 32
 
 
-def build_application(settings: Settings, library_loader: Callable[[], Library]) -> Application:
-    """The bot, ready for run_polling()/run_webhook(); the library is loaded in post_init."""
+def open_library(settings: Settings) -> Library:
+    """Open the library and make it ready to answer (slow: loads the model, may build)."""
+    from retrieval.library import Library
+
+    library = Library.open(settings.library)
+    for line in library.prepare().lines():
+        log.info("%s", line)
+    return library
+
+
+def build_application(
+    settings: Settings, library_loader: Callable[[], Library] | None = None
+) -> Application:
+    """The bot, ready for run_polling()/run_webhook(); the library is loaded in post_init,
+    by `library_loader` (default: `open_library(settings)`)."""
+    loader = library_loader or (lambda: open_library(settings))
     if settings.token is None:
         raise SettingsError("TELEGRAM_BOT_TOKEN is not set")
     state = BotState(settings, RateLimiter(settings.rate_limit_per_minute))
 
     async def post_init(application: Application) -> None:
-        await load_state(state, library_loader)
+        await load_state(state, loader)
         await set_commands(application, settings)
 
     application = (
@@ -73,10 +87,9 @@ def build_application(settings: Settings, library_loader: Callable[[], Library])
 async def load_state(state: BotState, library_loader: Callable[[], Library]) -> None:
     """Load the model and index once (slow: off the event loop) and create the bot's tables."""
     library = await asyncio.to_thread(library_loader)
-    if library.engine is not None:
-        await asyncio.to_thread(create_tables, library.engine)
+    state.records = await asyncio.to_thread(create_tables, library.engine)
     state.library = library
-    state.questions = QuestionStore(library.session_factory)
+    state.questions = QuestionStore(state.records)
     log.info("library loaded")
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
-from datetime import datetime
 
 from telegram import (
     CallbackQuery,
@@ -18,17 +16,15 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot import messages
+from bot import answers, messages
 from bot.format import format_article, format_inline, shorten
-from bot.handlers import ask, compose_answer, select_relevant
+from bot.handlers import ask
 from bot.keyboards import Example, FullArticle, Page, Vote, parse_callback
 from bot.records import record_feedback
-from bot.state import BotState, get_state
-from corpus.store import get_article
-from retrieval.errors import RetrievalError
+from bot.state import get_state
+from retrieval.types import Hit
 
 log = logging.getLogger(__name__)
-INLINE_RESULTS = 5
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -56,56 +52,17 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _page(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, action: Page) -> None:
     """Show another page of results by editing the answer message."""
     state = get_state(context)
-    question = await asyncio.to_thread(state.questions.get, action.question_id)
-    if question is None:
-        await query.answer(messages.TOAST_STALE)
+    reply = await answers.page(state, query.from_user.id, action.question_id, action.offset)
+    if isinstance(reply, answers.Refused):
+        await query.answer(reply.toast)
         return
-    if not state.limiter.check(query.from_user.id).allowed:
-        await query.answer(messages.TOAST_RATE_LIMITED)
-        return
-    k = state.settings.top_k
     try:
-        hits = await asyncio.to_thread(
-            state.lib.search,
-            question,
-            2 * k,
-            offset=action.offset,
-            mode=state.settings.search_mode,
-        )
-    except RetrievalError:
-        log.warning("search for another page failed", exc_info=True)
-        await query.answer(messages.SEARCH_FAILED)
-        return
-    if not select_relevant(hits, k, state.settings.min_relevance, action.offset)[0]:
-        await query.answer(messages.TOAST_NO_MORE)
-        return
-    answer = compose_answer(state.settings, action.question_id, hits, offset=action.offset)
-    try:
-        await query.edit_message_text(answer.html, reply_markup=answer.markup)
+        await query.edit_message_text(reply.html, reply_markup=reply.markup)
     except BadRequest as exc:  # e.g. the message is too old to edit, or unchanged
         log.info("could not edit the answer message: %s", exc.message)
         await query.answer(messages.TOAST_STALE)
         return
     await query.answer()
-
-
-@dataclass(frozen=True)
-class _ArticleText:
-    title: str
-    source: str | None
-    url: str | None
-    published_at: datetime | None
-    body: str
-
-
-def _load_article(state: BotState, article_id: int) -> _ArticleText | None:
-    with state.lib.session_factory() as session:
-        article = get_article(session, article_id)
-        if article is None:
-            return None
-        return _ArticleText(
-            article.title, article.source, article.url, article.published_at, article.body
-        )
 
 
 async def _full_article(
@@ -118,21 +75,13 @@ async def _full_article(
     if not state.limiter.check(query.from_user.id).allowed:
         await query.answer(messages.TOAST_RATE_LIMITED)
         return
-    article = await asyncio.to_thread(_load_article, state, action.article_id)
+    article = await asyncio.to_thread(state.lib.article, action.article_id)
     if article is None:
         await query.answer(messages.TOAST_ARTICLE_GONE)
         return
     await query.answer()
     chat_id = query.message.chat.id if query.message else query.from_user.id
-    parts = await asyncio.to_thread(
-        format_article,
-        article.title,
-        article.source,
-        article.url,
-        article.published_at,
-        article.body,
-    )
-    for part in parts:
+    for part in await asyncio.to_thread(format_article, article):
         await context.bot.send_message(chat_id, part)
 
 
@@ -144,7 +93,7 @@ async def _vote(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, action
         return
     user_hash = state.settings.hash_user(query.from_user.id)
     await asyncio.to_thread(
-        record_feedback, state.lib.session_factory, action.question_id, user_hash, action.helpful
+        record_feedback, state.db, action.question_id, user_hash, action.helpful
     )
     thanks = messages.TOAST_THANKS_HELPFUL if action.helpful else messages.TOAST_THANKS_UNHELPFUL
     await query.answer(thanks)
@@ -155,30 +104,21 @@ async def on_inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     query = update.inline_query
     if query is None:
         return
-    state = get_state(context)
-    question = " ".join(query.query.split())[: state.settings.max_question_chars]
-    if not question or not state.limiter.check(query.from_user.id).allowed:
-        await query.answer([], cache_time=5)
-        return
-    try:
-        hits = await asyncio.to_thread(
-            state.lib.search, question, INLINE_RESULTS, mode=state.settings.search_mode
-        )
-    except RetrievalError:  # includes EmptyQuery (only emoji or punctuation)
-        await query.answer([], cache_time=5)
-        return
-    shown, _ = select_relevant(hits, INLINE_RESULTS, state.settings.min_relevance)
-    results = [
-        InlineQueryResultArticle(
-            id=str(hit.passage_id),
-            title=shorten(hit.title, 80) or messages.UNTITLED,
-            description=shorten(hit.answer_sentence or hit.text, 150),
-            input_message_content=InputTextMessageContent(
-                format_inline(question, hit),
-                parse_mode=ParseMode.HTML,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-            ),
-        )
-        for hit in shown
-    ]
-    await query.answer(results, cache_time=60)
+    question, hits = await answers.inline(get_state(context), query.from_user.id, query.query)
+    results = [_inline_result(question, hit) for hit in hits]
+    # A refused query (empty, rate limited, failed) is cached briefly so a retry gets through.
+    await query.answer(results, cache_time=60 if question else 5)
+
+
+def _inline_result(question: str, hit: Hit) -> InlineQueryResultArticle:
+    """One inline result: title and answer sentence in the list, the cited passage when chosen."""
+    return InlineQueryResultArticle(
+        id=str(hit.passage_id),
+        title=shorten(hit.title, 80) or messages.UNTITLED,
+        description=shorten(hit.answer_sentence or hit.text, 150),
+        input_message_content=InputTextMessageContent(
+            format_inline(question, hit),
+            parse_mode=ParseMode.HTML,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        ),
+    )

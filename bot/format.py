@@ -16,8 +16,7 @@ from datetime import datetime
 
 from bot import messages
 from bot.textsplit import SENTENCE_END, escaped_len, split_plain, tg_len
-from corpus.store import CorpusStats
-from retrieval.types import Hit, SourceRef
+from retrieval.types import ArticleView, Citation, CorpusStats, Hit
 
 TELEGRAM_LIMIT = 4096
 RLM = "\u200f"
@@ -56,13 +55,6 @@ def shorten(text: str, limit: int) -> str:
     if space > limit // 2:
         cut = cut[:space]
     return cut.rstrip(" ،,.;:؛") + "…"
-
-
-def prepare_question(text: str, limit: int) -> tuple[str, bool]:
-    """Whitespace-normalized question, cut at a word boundary to `limit`; True if it was cut."""
-    question = " ".join(text.split())
-    cut = _cut_end(question, limit)
-    return cut, cut != question
 
 
 def format_welcome(stats: CorpusStats | None, *, intro: str = messages.WELCOME) -> str:
@@ -111,13 +103,13 @@ def excerpt(text: str, span: tuple[int, int] | None, budget: int) -> Excerpt:
     start, end = max(0, min(start, len(text))), max(0, min(end, len(text)))
     sentence = text[start:end]
     if len(sentence.strip()) >= budget:
-        return Excerpt("…" if start > 0 else "", _cut_end(sentence.strip(), budget), "")
+        return Excerpt("…" if start > 0 else "", cut_at_word(sentence.strip(), budget), "")
     room = budget - len(sentence)
     before_room = min(start, room // 3)
     after_room = min(len(text) - end, room - before_room)
     before_room = min(start, room - after_room)
     before = _cut_start(text[:start], before_room)
-    after = _cut_end(text[end:], after_room)
+    after = cut_at_word(text[end:], after_room)
     if len(before) < start:
         before = "…" + before.lstrip()
     if end + len(after) < len(text.rstrip()):
@@ -125,7 +117,7 @@ def excerpt(text: str, span: tuple[int, int] | None, budget: int) -> Excerpt:
     return Excerpt(before, sentence, after)
 
 
-def _cut_end(text: str, limit: int) -> str:
+def cut_at_word(text: str, limit: int) -> str:
     """The head of `text`, at most `limit` characters, ending at a word boundary if possible."""
     if len(text) <= limit:
         return text
@@ -161,15 +153,20 @@ def _link(title: str, url: str | None) -> str:
     return f"<i>{escape(title)}</i>"
 
 
-def citation(title: str, source: str | None, url: str | None, published_at: datetime | None) -> str:
+def citation(cited: Citation) -> str:
     """`📰 <a href=url>title</a> — source، date` (HTML, one line)."""
-    title = shorten(title, TITLE_CHARS) or messages.UNTITLED
-    details = [shorten(source, SOURCE_CHARS) if source else None, format_date(published_at)]
-    tail = "، ".join(escape(d) for d in details if d)
-    return f"{RLM}📰 {_link(title, url)}" + (f" — {tail}" if tail else "")
+    title = shorten(cited.title, TITLE_CHARS) or messages.UNTITLED
+    tail = _details(cited)
+    return f"{RLM}📰 {_link(title, cited.url)}" + (f" — {tail}" if tail else "")
 
 
-def also_published(refs: Sequence[SourceRef]) -> str:
+def _details(cited: Citation) -> str:
+    """`source، date` (escaped), or "" when the article has neither."""
+    source = shorten(cited.source, SOURCE_CHARS) if cited.source else None
+    return "، ".join(escape(d) for d in (source, format_date(cited.published_at)) if d)
+
+
+def also_published(refs: Sequence[Citation]) -> str:
     """`نُشر أيضاً في: <a>source</a>، …` for duplicate stories in other outlets."""
     names = [
         _link(shorten(ref.source or ref.title, SOURCE_CHARS), ref.url)
@@ -183,11 +180,11 @@ def also_published(refs: Sequence[SourceRef]) -> str:
 def format_hit(hit: Hit, budget: int, *, numbered: bool = True) -> str:
     """One hit as an HTML block of at most `budget` characters: excerpt, citation, other outlets."""
     number = f"<b>{arabic_digits(hit.rank)}.</b> " if numbered else ""
-    meta = citation(hit.title, hit.source, hit.url, hit.published_at)
+    meta = citation(hit.citation)
     if hit.also_in:
         meta += "\n" + also_published(hit.also_in)
     if tg_len(meta) > budget // 2:  # pathological metadata: keep the title only, short
-        meta = citation(shorten(hit.title, 40), None, None, None)
+        meta = citation(Citation(hit.article_id, shorten(hit.title, 40)))
     room = budget - tg_len(meta) - tg_len(number) - 2
     chars = min(EXCERPT_CHARS, room)
     while True:
@@ -240,20 +237,11 @@ def format_no_answer(closest: Sequence[Hit], *, truncated_at: int | None = None)
 
 
 # --- whole articles ---------------------------------------------------------------------------
-def format_article(
-    title: str,
-    source: str | None,
-    url: str | None,
-    published_at: datetime | None,
-    body: str,
-    *,
-    limit: int = TELEGRAM_LIMIT,
-) -> list[str]:
+def format_article(article: ArticleView, *, limit: int = TELEGRAM_LIMIT) -> list[str]:
     """A whole article as messages of at most `limit` characters, split between paragraphs."""
-    details = "، ".join(
-        escape(d) for d in (shorten(source or "", SOURCE_CHARS), format_date(published_at)) if d
-    )
-    header = f"{RLM}📄 <b>{_link(shorten(title, 300) or messages.UNTITLED, url)}</b>"
+    cited, body = article.citation, article.body
+    details = _details(cited)
+    header = f"{RLM}📄 <b>{_link(shorten(cited.title, 300) or messages.UNTITLED, cited.url)}</b>"
     if details:
         header += f"\n{RLM}{details}"
     reserve = tg_len(header) + 80  # header and "(الجزء ١ من ٢)" label

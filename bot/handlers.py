@@ -7,53 +7,35 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-import time
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
 
 from telegram import Chat, InlineKeyboardMarkup, Message, MessageEntity, Update, User
 from telegram.constants import ChatAction, ChatType
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot import messages
-from bot.format import (
-    arabic_digits,
-    format_answer,
-    format_no_answer,
-    format_welcome,
-    prepare_question,
-)
-from bot.keyboards import answer_keyboard, articles_keyboard, examples_keyboard, new_question_id
-from bot.records import QueryRecord, log_query
-from bot.settings import Settings
-from bot.state import BotState, get_state, message_of
-from corpus.store import CorpusStats, corpus_stats
-from retrieval.errors import EmptyQuery, IndexNotReady, RetrievalError
-from retrieval.types import Hit
+from bot import answers, messages
+from bot.answers import Send
+from bot.format import format_welcome
+from bot.keyboards import examples_keyboard
+from bot.state import get_state, message_of
 
 log = logging.getLogger(__name__)
-CLOSEST_SHOWN = 3
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Welcome: what the bot knows, and example questions as buttons."""
-    stats = await asyncio.to_thread(_corpus_stats, get_state(context))
+    stats = await asyncio.to_thread(get_state(context).lib.corpus_stats)
     text = format_welcome(stats)
     await message_of(update).reply_text(text, reply_markup=examples_keyboard())
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """How to ask, in private chats, groups and inline."""
-    stats = await asyncio.to_thread(_corpus_stats, get_state(context))
+    stats = await asyncio.to_thread(get_state(context).lib.corpus_stats)
     text = format_welcome(stats, intro=messages.HELP)
     await message_of(update).reply_text(text, reply_markup=examples_keyboard())
-
-
-def _corpus_stats(state: BotState) -> CorpusStats:
-    with state.lib.session_factory() as session:
-        return corpus_stats(session)
 
 
 async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -101,18 +83,6 @@ def addressed_question(message: Message, username: str, bot_id: int) -> str | No
     return " ".join(encoded.decode("utf-16-le").split())
 
 
-Send = Callable[[str, InlineKeyboardMarkup | None], Awaitable[object]]
-
-
-def _sender(context: ContextTypes.DEFAULT_TYPE, chat: Chat, reply_to: Message | None) -> Send:
-    async def send(html: str, markup: InlineKeyboardMarkup | None = None) -> object:
-        if reply_to is not None:
-            return await reply_to.reply_text(html, reply_markup=markup)
-        return await context.bot.send_message(chat.id, html, reply_markup=markup)
-
-    return send
-
-
 async def ask(
     context: ContextTypes.DEFAULT_TYPE,
     chat: Chat,
@@ -121,125 +91,26 @@ async def ask(
     *,
     reply_to: Message | None = None,
 ) -> None:
-    """Answer a question: rate limit, search off the event loop, reply, log."""
-    started = time.perf_counter()
-    state = get_state(context)
-    send = _sender(context, chat, reply_to)
+    """Answer a question in `chat` (as a reply to `reply_to` when given), "typing…" meanwhile."""
     user_id = user.id if user else chat.id
-    decision = state.limiter.check(user_id)
-    if not decision.allowed:
-        if decision.notify:
-            seconds = arabic_digits(decision.retry_seconds)
-            await send(messages.RATE_LIMITED.format(seconds=seconds), None)
-        return
-    question, truncated = prepare_question(text, state.settings.max_question_chars)
-    hits = await _search(context, state, chat.id, question, send)
-    if hits is None:
-        return
-    question_id = new_question_id()
-    state.questions.put(question_id, question)
-    truncated_at = state.settings.max_question_chars if truncated else None
-    answer = compose_answer(state.settings, question_id, hits, offset=0, truncated_at=truncated_at)
-    await send(answer.html, answer.markup)
-    record = QueryRecord(
-        question_id=question_id,
-        user_hash=state.settings.hash_user(user_id),
-        chat_type=chat.type,
-        question=question,
-        truncated=truncated,
-        answered=answer.answered,
-        top_score=max((h.dense_score for h in hits if h.dense_score is not None), default=None),
-        latency_ms=round((time.perf_counter() - started) * 1000),
-    )
-    await asyncio.to_thread(log_query, state.lib.session_factory, record)
+    send = _sender(context, chat, reply_to)
+    typing = functools.partial(_typing, context, chat.id)
+    await answers.answer(get_state(context), user_id, chat.type, text, send, typing)
 
 
-async def _search(
-    context: ContextTypes.DEFAULT_TYPE, state: BotState, chat_id: int, question: str, send: Send
-) -> list[Hit] | None:
-    """One page plus one hit (to know whether "more" exists), or None after telling why not."""
-    example = messages.EXAMPLE_QUESTIONS[0]
-    if not question:
-        await send(messages.EMPTY_QUESTION.format(example=example), None)
-        return None
-    try:
-        _, hits = await asyncio.gather(
-            _typing(context, chat_id),
-            asyncio.to_thread(
-                state.lib.search,
-                question,
-                2 * state.settings.top_k,  # a page, and a look at whether another follows
-                mode=state.settings.search_mode,
-            ),
-        )
-    except EmptyQuery:
-        await send(messages.EMPTY_QUESTION.format(example=example), None)
-        return None
-    except IndexNotReady:
-        await send(messages.NOT_READY, None)
-        return None
-    except RetrievalError:
-        log.warning("search failed", exc_info=True)
-        await send(messages.SEARCH_FAILED, None)
-        return None
-    return list(hits)
+def _sender(context: ContextTypes.DEFAULT_TYPE, chat: Chat, reply_to: Message | None) -> Send:
+    async def send(html: str, markup: InlineKeyboardMarkup | None) -> object:
+        if reply_to is not None:
+            return await reply_to.reply_text(html, reply_markup=markup)
+        return await context.bot.send_message(chat.id, html, reply_markup=markup)
+
+    return send
 
 
 async def _typing(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
     """Show "typing…" while searching; a failure here must not lose the answer."""
     with contextlib.suppress(TelegramError):
         await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
-
-
-@dataclass(frozen=True)
-class Answer:
-    html: str
-    markup: InlineKeyboardMarkup | None
-    answered: int
-
-
-def compose_answer(
-    settings: Settings,
-    question_id: str,
-    hits: Sequence[Hit],
-    *,
-    offset: int,
-    truncated_at: int | None = None,
-) -> Answer:
-    """The reply to a question (or a later page of it): relevant hits, or an honest "no"."""
-    shown, has_more = select_relevant(hits, settings.top_k, settings.min_relevance, offset)
-    if shown:
-        html = format_answer(shown, truncated_at=truncated_at)
-        markup = answer_keyboard(
-            question_id,
-            [h.article_id for h in shown],
-            offset=offset,
-            page_size=settings.top_k,
-            has_more=has_more,
-        )
-        return Answer(html, markup, len(shown))
-    closest = [replace(h, rank=i + 1) for i, h in enumerate(hits[:CLOSEST_SHOWN])]
-    html = format_no_answer(closest, truncated_at=truncated_at)
-    return Answer(html, articles_keyboard([h.article_id for h in closest]), 0)
-
-
-def select_relevant(
-    hits: Sequence[Hit], k: int, min_relevance: float, offset: int = 0
-) -> tuple[list[Hit], bool]:
-    """The hits worth showing on one page (numbered from offset + 1) and whether more follow.
-
-    `hits` are ranks offset+1, offset+2, ...: the page is drawn from the first k only, so the
-    next page (offset + k) never repeats a hit; more follow when a later hit is relevant.
-    A hit is relevant when its cosine similarity to the question reaches `min_relevance`;
-    hits without a dense score (lexical-only retrieval) are shown as ranked.
-    """
-
-    def relevant(hit: Hit) -> bool:
-        return hit.dense_score is None or hit.dense_score >= min_relevance
-
-    page = [h for h in hits[:k] if relevant(h)]
-    numbered = [replace(h, rank=offset + i + 1) for i, h in enumerate(page)]
-    return numbered, any(relevant(h) for h in hits[k:])
 
 
 # --- bad input --------------------------------------------------------------------------------

@@ -15,14 +15,18 @@ from datetime import datetime
 
 from sqlalchemy import Boolean, Engine, Float, Integer, String, Text, UniqueConstraint, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from corpus.models import Base, UTCDateTime, utc_now
+from corpus.columns import UTCDateTime, utc_now
 
 LATENCY_WINDOW = 10_000  # /stats percentiles over the most recent questions
 
 
-class QueryLog(Base):
+class BotBase(DeclarativeBase):
+    """Declarative base of the bot's own tables (the corpus's are the library's)."""
+
+
+class QueryLog(BotBase):
     """One question and how it was answered."""
 
     __tablename__ = "bot_queries"
@@ -40,7 +44,7 @@ class QueryLog(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now, index=True)
 
 
-class Feedback(Base):
+class Feedback(BotBase):
     """👍 / 👎 on an answer; one per user and question (the latest vote wins)."""
 
     __tablename__ = "bot_feedback"
@@ -54,7 +58,7 @@ class Feedback(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now, onupdate=utc_now)
 
 
-class AdminAction(Base):
+class AdminAction(BotBase):
     """An admin command and its outcome."""
 
     __tablename__ = "bot_admin_actions"
@@ -67,10 +71,10 @@ class AdminAction(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now, index=True)
 
 
-def create_tables(engine: Engine) -> None:
-    """Create the bot's tables if they do not exist (the corpus tables are the library's)."""
-    tables = [QueryLog.__tablename__, Feedback.__tablename__, AdminAction.__tablename__]
-    Base.metadata.create_all(engine, tables=[Base.metadata.tables[name] for name in tables])
+def create_tables(engine: Engine) -> sessionmaker[Session]:
+    """Create the bot's tables if they do not exist; a session factory for them."""
+    BotBase.metadata.create_all(engine)
+    return sessionmaker(engine, expire_on_commit=False)
 
 
 @dataclass(frozen=True)

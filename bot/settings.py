@@ -1,15 +1,22 @@
-"""The bot's settings, read from an environment mapping by the entry point only."""
+"""The bot's settings (see `.env.example`), read by the entry point only."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Any, Self
 
-from retrieval.search import MODES, Mode
-from retrieval.settings import LibrarySettings
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import NoDecode
 
+from retrieval.search import MAX_QUESTION_CHARS, MODES, Mode
+from retrieval.settings import EnvSettings, LibrarySettings, SettingsError
+
+__all__ = ["DEFAULT_MIN_RELEVANCE", "Secret", "Settings", "SettingsError", "parse_admin_ids"]
+
+Secret = SecretStr  # shows as '**********' in str(), repr() and logs
 DEFAULT_BASE_URL = "https://api.telegram.org"
 MAX_TOP_K = 10  # a page of answers must fit one 4096-character message
 # Cosine similarity (Hit.dense_score) a passage needs to be shown as an answer. Calibrated with
@@ -21,89 +28,6 @@ MAX_TOP_K = 10  # a page of answers must fit one 4096-character message
 DEFAULT_MIN_RELEVANCE = 0.84
 
 
-class SettingsError(ValueError):
-    """A setting is missing or malformed; the message names the variable."""
-
-
-@dataclass(frozen=True)
-class Secret:
-    """A string that never shows itself in repr(), str() or logs."""
-
-    _value: str = field(repr=False)
-
-    def get_secret_value(self) -> str:
-        return self._value
-
-    def __str__(self) -> str:
-        return "**********"
-
-    def __repr__(self) -> str:
-        return "Secret('**********')"
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Everything the bot needs to run; build with `Settings.from_env`."""
-
-    token: Secret | None = None
-    admin_ids: frozenset[int] = frozenset()
-    telegram_base_url: str = DEFAULT_BASE_URL
-    webhook_url: str | None = None
-    webhook_listen: str = "0.0.0.0"
-    webhook_port: int = 8443
-    webhook_secret: Secret | None = None
-    top_k: int = 3
-    rate_limit_per_minute: int = 20
-    min_relevance: float = DEFAULT_MIN_RELEVANCE
-    search_mode: Mode = "hybrid"
-    max_question_chars: int = 1000
-    flood_retries: int = 3
-    user_hash_salt: Secret = field(default_factory=lambda: Secret("sanad"))
-    library: LibrarySettings = field(default_factory=LibrarySettings)
-
-    @property
-    def api_base_url(self) -> str:
-        """What python-telegram-bot prepends to the token: `{TELEGRAM_BASE_URL}/bot`."""
-        return f"{self.telegram_base_url.rstrip('/')}/bot"
-
-    @property
-    def file_base_url(self) -> str:
-        return f"{self.telegram_base_url.rstrip('/')}/file/bot"
-
-    def hash_user(self, user_id: int) -> str:
-        """A salted sha256 of a Telegram user id: what the database stores instead of the id."""
-        salted = f"{self.user_hash_salt.get_secret_value()}:{user_id}".encode()
-        return hashlib.sha256(salted).hexdigest()
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> Settings:
-        """Read TELEGRAM_BOT_TOKEN, ADMIN_IDS, TOP_K, ... (see .env.example); defaults otherwise."""
-        token = _secret(env.get("TELEGRAM_BOT_TOKEN"))
-        salt = _secret(env.get("USER_HASH_SALT"))
-        if salt is None:
-            # Stable across restarts for one bot; still unguessable without the token.
-            seed = token.get_secret_value() if token else "sanad"
-            salt = Secret(hashlib.sha256(f"sanad-user-salt:{seed}".encode()).hexdigest())
-        return cls(
-            token=token,
-            admin_ids=parse_admin_ids(env.get("ADMIN_IDS", "")),
-            telegram_base_url=_url(env, "TELEGRAM_BASE_URL") or DEFAULT_BASE_URL,
-            webhook_url=_url(env, "WEBHOOK_URL"),
-            webhook_listen=env.get("WEBHOOK_LISTEN", "").strip() or "0.0.0.0",
-            webhook_port=_int(env, "WEBHOOK_PORT", 8443, 1, 65535),
-            webhook_secret=_secret(env.get("WEBHOOK_SECRET")),
-            top_k=_int(env, "TOP_K", 3, 1, MAX_TOP_K),
-            rate_limit_per_minute=_int(env, "RATE_LIMIT_PER_MINUTE", 20, 1, 10_000),
-            min_relevance=_float(env, "MIN_RELEVANCE", DEFAULT_MIN_RELEVANCE, -1.0, 1.0),
-            search_mode=_mode(env),
-            # retrieval cuts questions at 1000 characters (MAX_QUESTION_CHARS in search.py)
-            max_question_chars=_int(env, "MAX_QUESTION_CHARS", 1000, 10, 1000),
-            flood_retries=_int(env, "FLOOD_RETRIES", 3, 0, 10),
-            user_hash_salt=salt,
-            library=LibrarySettings.from_env(env),
-        )
-
-
 def parse_admin_ids(raw: str) -> frozenset[int]:
     """`"12, 34 56"` -> {12, 34, 56}; anything that is not an integer is an error."""
     ids = set()
@@ -111,75 +35,93 @@ def parse_admin_ids(raw: str) -> frozenset[int]:
         try:
             ids.add(int(part))
         except ValueError:
-            raise SettingsError(f"ADMIN_IDS: {part!r} is not a Telegram user id") from None
+            raise SettingsError(f"{part!r} is not a Telegram user id") from None
     return frozenset(ids)
 
 
-def parse_env_file(text: str) -> dict[str, str]:
-    """Parse a simple `.env` file: KEY=VALUE lines, `#` comments, optional quotes and `export`."""
-    values: dict[str, str] = {}
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.removeprefix("export ").partition("=")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
-        elif " #" in value:
-            value = value.split(" #", 1)[0].rstrip()
-        values[key.strip()] = value
-    return values
+class Settings(EnvSettings):
+    """Everything the bot needs to run; `Settings.load()` in production."""
 
+    token: SecretStr | None = Field(None, validation_alias="TELEGRAM_BOT_TOKEN")
+    admin_ids: Annotated[frozenset[int], NoDecode] = Field(
+        frozenset(), validation_alias="ADMIN_IDS"
+    )
+    telegram_base_url: str = Field(DEFAULT_BASE_URL, validation_alias="TELEGRAM_BASE_URL")
+    webhook_url: str | None = Field(None, validation_alias="WEBHOOK_URL")
+    webhook_listen: str = Field("0.0.0.0", validation_alias="WEBHOOK_LISTEN")
+    webhook_port: int = Field(8443, ge=1, le=65535, validation_alias="WEBHOOK_PORT")
+    webhook_secret: SecretStr | None = Field(None, validation_alias="WEBHOOK_SECRET")
+    top_k: int = Field(3, ge=1, le=MAX_TOP_K, validation_alias="TOP_K")
+    rate_limit_per_minute: int = Field(
+        20, ge=1, le=10_000, validation_alias="RATE_LIMIT_PER_MINUTE"
+    )
+    min_relevance: float = Field(
+        DEFAULT_MIN_RELEVANCE, ge=-1.0, le=1.0, validation_alias="MIN_RELEVANCE"
+    )
+    search_mode: Mode = Field("hybrid", validation_alias="SEARCH_MODE")
+    max_question_chars: int = Field(
+        MAX_QUESTION_CHARS, ge=10, le=MAX_QUESTION_CHARS, validation_alias="MAX_QUESTION_CHARS"
+    )
+    flood_retries: int = Field(3, ge=0, le=10, validation_alias="FLOOD_RETRIES")
+    user_hash_salt: SecretStr | None = Field(None, validation_alias="USER_HASH_SALT")
+    log_level: str = Field("INFO", validation_alias="LOG_LEVEL")
+    library: LibrarySettings = Field(default_factory=LibrarySettings)
 
-def load_env_file(path: Path) -> dict[str, str]:
-    """The values of a `.env` file, or nothing when it does not exist."""
-    return parse_env_file(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _admin_ids(cls, value: Any) -> Any:
+        return parse_admin_ids(value) if isinstance(value, str) else value
 
+    @field_validator("telegram_base_url", "webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http(s) URL")
+        return value.rstrip("/") if value else value
 
-def _secret(raw: str | None) -> Secret | None:
-    raw = (raw or "").strip()
-    return Secret(raw) if raw else None
+    @field_validator("search_mode", mode="before")
+    @classmethod
+    def _mode(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().lower() not in MODES:
+            raise ValueError(f"{value.strip()!r} is not one of {', '.join(MODES)}")
+        return value.strip().lower() if isinstance(value, str) else value
 
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.upper() not in logging.getLevelNamesMapping():
+            raise ValueError("expected DEBUG, INFO, WARNING or ERROR")
+        return value.upper()
 
-def _url(env: Mapping[str, str], name: str) -> str | None:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return None
-    if not raw.startswith(("http://", "https://")):
-        raise SettingsError(f"{name}: expected an http(s) URL, got {raw!r}")
-    return raw.rstrip("/")
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], **overrides: Any) -> Self:
+        """The bot's and the library's settings from one plain mapping of variables."""
+        library = LibrarySettings.from_env(env)
+        return super().from_env(env, library=library, **overrides)
 
+    @classmethod
+    def load(cls, env_file: Path | str | None = None, **overrides: Any) -> Self:
+        """The process environment over `env_file`, for the bot and the library alike."""
+        library = LibrarySettings.load(env_file)
+        return super().load(env_file, library=library, **overrides)
 
-def _mode(env: Mapping[str, str]) -> Mode:
-    raw = env.get("SEARCH_MODE", "").strip().lower() or "hybrid"
-    for mode in MODES:
-        if raw == mode:
-            return mode
-    raise SettingsError(f"SEARCH_MODE: {raw!r} is not one of {', '.join(MODES)}")
+    @property
+    def api_base_url(self) -> str:
+        """What python-telegram-bot prepends to the token: `{TELEGRAM_BASE_URL}/bot`."""
+        return f"{self.telegram_base_url}/bot"
 
+    @property
+    def file_base_url(self) -> str:
+        return f"{self.telegram_base_url}/file/bot"
 
-def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name}: {raw!r} is not an integer") from None
-    if not low <= value <= high:
-        raise SettingsError(f"{name}: {value} is outside {low}..{high}")
-    return value
+    def hash_user(self, user_id: int) -> str:
+        """A salted sha256 of a Telegram user id: what the database stores instead of the id."""
+        salted = f"{self._salt()}:{user_id}".encode()
+        return hashlib.sha256(salted).hexdigest()
 
-
-def _float(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name}: {raw!r} is not a number") from None
-    if not low <= value <= high:
-        raise SettingsError(f"{name}: {value} is outside {low}..{high}")
-    return value
+    def _salt(self) -> str:
+        if self.user_hash_salt is not None:
+            return self.user_hash_salt.get_secret_value()
+        # Stable across restarts for one bot; still unguessable without the token.
+        seed = self.token.get_secret_value() if self.token else "sanad"
+        return hashlib.sha256(f"sanad-user-salt:{seed}".encode()).hexdigest()

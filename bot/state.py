@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from sqlalchemy.orm import Session, sessionmaker
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
@@ -21,12 +22,14 @@ STATE_KEY = "sanad"
 
 @dataclass
 class BotState:
-    """Settings, the library (loaded in post_init), the per-user limiter and question store."""
+    """Settings, the library and the bot's tables (both set in post_init), the per-user
+    limiter and the question store."""
 
     settings: Settings
     limiter: RateLimiter
     questions: QuestionStore = field(default_factory=QuestionStore)
     library: Library | None = None
+    records: sessionmaker[Session] | None = None
     reindex_task: asyncio.Task[None] | None = None
     # Held by every build the bot starts: /add builds wait for each other, /reindex refuses.
     build_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -36,6 +39,13 @@ class BotState:
         if self.library is None:
             raise RuntimeError("the library is loaded in post_init, before any update")
         return self.library
+
+    @property
+    def db(self) -> sessionmaker[Session]:
+        """Sessions on the bot's own tables (questions, feedback, admin actions)."""
+        if self.records is None:
+            raise RuntimeError("the bot's tables are created in post_init, before any update")
+        return self.records
 
     @property
     def reindexing(self) -> bool:

@@ -7,7 +7,6 @@ import hashlib
 import json
 import zlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,51 +16,9 @@ from sqlalchemy.orm import Session
 
 from corpus.models import Article, Passage
 from corpus.split import clean_text, split_passages
+from corpus.types import SUFFIXES, ArticleRecord, IngestProblem, IngestReport, supported
 
-SUFFIXES = (".jsonl.gz", ".jsonl", ".json", ".txt", ".md")
 _COMMIT_EVERY = 500
-
-
-@dataclass(frozen=True)
-class ArticleRecord:
-    """An article as read from a file, before it is stored."""
-
-    title: str
-    body: str
-    source: str | None = None
-    url: str | None = None
-    published_at: datetime | None = None
-    external_id: str | None = None
-    language: str = "ar"
-
-
-@dataclass(frozen=True)
-class IngestProblem:
-    """Something in an input that could not be ingested; the rest still is."""
-
-    path: str
-    line: int | None
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.reason}"
-
-
-@dataclass(frozen=True)
-class IngestReport:
-    """Article ids by outcome, plus the problems met while reading."""
-
-    added: list[int]
-    updated: list[int]
-    unchanged: list[int]
-    problems: list[IngestProblem]
-
-    def summary(self) -> str:
-        """One line, e.g. 'added 3, updated 1, unchanged 196, problems 0'."""
-        return (
-            f"added {len(self.added)}, updated {len(self.updated)}, "
-            f"unchanged {len(self.unchanged)}, problems {len(self.problems)}"
-        )
 
 
 # The full SaudiNewsNet dump is ~100 MiB uncompressed; a .gz inflating past 1 GiB is refused.
@@ -76,11 +33,6 @@ def content_hash(title: str, body: str) -> str:
 def text_hash(text: str) -> str:
     """sha256 hex of a text as stored."""
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def supported(name: str) -> bool:
-    """Whether `parse_document` knows this file name's suffix."""
-    return name.lower().endswith(SUFFIXES)
 
 
 def parse_document(name: str, data: bytes) -> tuple[list[ArticleRecord], list[IngestProblem]]:

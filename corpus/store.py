@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from corpus.models import Article, Base, Passage
+from corpus.types import ArticleView, Citation, CorpusStats, PassageView
 
 
 def create_db_engine(url: str) -> Engine:
@@ -63,31 +63,6 @@ class PassageRow:
     title: str
 
 
-@dataclass(frozen=True)
-class PassageView:
-    """A passage with the article fields needed to cite it."""
-
-    passage_id: int
-    article_id: int
-    ordinal: int
-    text: str
-    title: str
-    source: str | None
-    url: str | None
-    published_at: datetime | None
-
-
-@dataclass(frozen=True)
-class CorpusStats:
-    """Counts and date range of the stored corpus."""
-
-    articles: int
-    passages: int
-    sources: list[str]
-    first_date: datetime | None
-    last_date: datetime | None
-
-
 def all_passages(session: Session) -> list[PassageRow]:
     """Every passage with its article title, ordered by passage id."""
     rows = session.execute(
@@ -105,9 +80,9 @@ def passage_views(session: Session, ids: Sequence[int]) -> dict[int, PassageView
     rows = session.execute(
         select(
             Passage.id,
-            Passage.article_id,
             Passage.ordinal,
             Passage.text,
+            Article.id,
             Article.title,
             Article.source,
             Article.url,
@@ -116,7 +91,7 @@ def passage_views(session: Session, ids: Sequence[int]) -> dict[int, PassageView
         .join(Article, Passage.article_id == Article.id)
         .where(Passage.id.in_(set(ids)))
     )
-    return {row[0]: PassageView(*row) for row in rows}
+    return {row[0]: PassageView(row[0], row[1], row[2], Citation(*row[3:])) for row in rows}
 
 
 def article_bodies(session: Session, ids: Sequence[int]) -> dict[int, str]:
@@ -128,8 +103,21 @@ def article_bodies(session: Session, ids: Sequence[int]) -> dict[int, str]:
 
 
 def get_article(session: Session, article_id: int) -> Article | None:
-    """The article with this id, or None."""
+    """The stored article with this id (a live ORM object), or None."""
     return session.get(Article, article_id)
+
+
+def article_view(session: Session, article_id: int) -> ArticleView | None:
+    """The article with this id, as shown in full, or None."""
+    article = get_article(session, article_id)
+    if article is None:
+        return None
+    return ArticleView(citation_of(article), article.body)
+
+
+def citation_of(article: Article) -> Citation:
+    """The citation of a stored article."""
+    return Citation(article.id, article.title, article.source, article.url, article.published_at)
 
 
 def delete_article(session: Session, article_id: int) -> bool:

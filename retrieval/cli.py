@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
+from corpus import BUNDLED_CORPUS
 from retrieval.encoder import Encoder
 from retrieval.errors import RetrievalError
-from retrieval.index import BuildReport
 from retrieval.library import Library
+from retrieval.logs import setup_logging
 from retrieval.render import render_hits_text
 from retrieval.search import MODES
-from retrieval.settings import LibrarySettings
+from retrieval.settings import LibrarySettings, SettingsError
 from retrieval.types import Hit
-
-BUNDLED_CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "data"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,9 +52,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    quiet_libraries()
-    settings = LibrarySettings.from_env()
+    setup_logging("WARNING", fmt="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = LibrarySettings.load()
+    except SettingsError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
     try:
         return int(_COMMANDS[args.command](args, settings))
     except RetrievalError as exc:
@@ -66,37 +67,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def quiet_libraries() -> None:
-    """Third-party loggers at WARNING (bm25s sets itself to DEBUG; httpx logs URLs with tokens)."""
-    for name in ("bm25s", "httpx", "httpcore", "sentence_transformers", "transformers"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-
-
 def cmd_ingest(args: argparse.Namespace, settings: LibrarySettings) -> int:
     library = Library.open(settings)
     report = library.ingest_paths(args.paths)
     print(report.summary())
     for problem in report.problems:
-        where = f"{problem.path}:{problem.line}" if problem.line else problem.path
-        print(f"  skipped {where}: {problem.reason}", file=sys.stderr)
-    if not args.no_build and (report.added or report.updated or library.is_stale()):
-        print(_describe_build(library.build(show_progress=True)))
+        print(f"  skipped {problem.where}: {problem.reason}", file=sys.stderr)
+    if not args.no_build and (report.changed or library.is_stale()):
+        print(library.build(show_progress=True).summary())
     stored = report.added or report.updated or report.unchanged
     return 1 if report.problems and not stored else 0
 
 
 def cmd_build(args: argparse.Namespace, settings: LibrarySettings) -> int:
     library = Library.open(settings)
-    print(_describe_build(library.build(full=args.full, show_progress=True)))
+    print(library.build(full=args.full, show_progress=True).summary())
     return 0
-
-
-def _describe_build(r: BuildReport) -> str:
-    rate = r.embedded / r.seconds if r.seconds and r.embedded else 0.0
-    return (
-        f"index {r.version}: {r.passages} passages, {r.embedded} embedded, "
-        f"{r.reused} reused, {r.seconds:.1f} s ({rate:.1f} passages/s)"
-    )
 
 
 def cmd_ask(args: argparse.Namespace, settings: LibrarySettings) -> int:
@@ -113,12 +99,17 @@ def cmd_ask(args: argparse.Namespace, settings: LibrarySettings) -> int:
 
 
 def _hit_json(hit: Hit) -> dict:
+    """A hit as flat JSON: its citation's fields beside the passage's, dates in ISO 8601."""
     data = asdict(hit)
-    data["published_at"] = hit.published_at.isoformat() if hit.published_at else None
+    data.update(_citation_json(data.pop("citation")))
     data["answer_sentence"] = hit.answer_sentence
-    for ref in data["also_in"]:
-        ref["published_at"] = ref["published_at"].isoformat() if ref["published_at"] else None
+    data["also_in"] = [_citation_json(ref) for ref in data["also_in"]]
     return data
+
+
+def _citation_json(cited: dict) -> dict:
+    published = cited["published_at"]
+    return {**cited, "published_at": published.isoformat() if published else None}
 
 
 def cmd_chat(args: argparse.Namespace, settings: LibrarySettings) -> int:
@@ -140,16 +131,10 @@ def cmd_chat(args: argparse.Namespace, settings: LibrarySettings) -> int:
 def prepare(
     settings: LibrarySettings, corpus_dir: Path = BUNDLED_CORPUS, encoder: Encoder | None = None
 ) -> Library:
-    """Open the library; on first run ingest the bundled corpus; rebuild a stale or bad index."""
+    """Open the library and make it ready (`Library.prepare`), telling the terminal what it did."""
     library = Library.open(settings, encoder=encoder)
-    if library.stats().corpus.articles == 0:
-        report = library.ingest_paths([corpus_dir])
-        print(f"bundled corpus: {report.summary()}", file=sys.stderr)
-    if library.load_error is not None:
-        print(f"rebuilding the index: {library.load_error}", file=sys.stderr)
-    if library.is_stale():
-        full = library.load_error is not None
-        print(_describe_build(library.build(full=full, show_progress=True)), file=sys.stderr)
+    for line in library.prepare(corpus_dir, show_progress=True).lines():
+        print(line, file=sys.stderr)
     return library
 
 

@@ -25,9 +25,7 @@ class Encoder(Protocol):
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
 
-    def encode_passages(
-        self, texts: Sequence[str], *, batch_size: int = 32, show_progress: bool = False
-    ) -> np.ndarray: ...
+    def encode_passages(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray: ...
 
 
 class SentenceTransformerEncoder:
@@ -52,9 +50,7 @@ class SentenceTransformerEncoder:
         )
         return np.asarray(vectors, dtype=np.float32)
 
-    def encode_passages(
-        self, texts: Sequence[str], *, batch_size: int = 32, show_progress: bool = False
-    ) -> np.ndarray:
+    def encode_passages(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
         """Encode passages (with the model's document prompt)."""
         with self._passage_lock:
             vectors = self._model.encode_document(
@@ -62,7 +58,7 @@ class SentenceTransformerEncoder:
                 batch_size=batch_size,
                 normalize_embeddings=True,
                 convert_to_numpy=True,
-                show_progress_bar=show_progress,
+                show_progress_bar=False,
             )
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
 

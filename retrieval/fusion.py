@@ -13,26 +13,8 @@ CANDIDATES: Final = 50
 # 0.4-0.6 and drops 0.01+ outside; learned fusions (logistic regression over scores, ranks,
 # query-term coverage) did no better under 5-fold cross-validation.
 DENSE_WEIGHT: Final = 0.5
-RRF_K: Final = 60
 
 Ranked = Sequence[tuple[int, float]]
-
-
-def rrf(
-    rankings: Sequence[Sequence[int]],
-    k: int = RRF_K,
-    weights: Sequence[float] | None = None,
-) -> list[tuple[int, float]]:
-    """Reciprocal rank fusion: score(d) = sum_i w_i / (k + rank_i(d)), ranks from 1."""
-    if weights is None:
-        weights = [1.0] * len(rankings)
-    if len(weights) != len(rankings):
-        raise ValueError(f"{len(weights)} weights for {len(rankings)} rankings")
-    scores: dict[int, float] = {}
-    for ranking, weight in zip(rankings, weights, strict=True):
-        for rank, doc in enumerate(ranking, start=1):
-            scores[doc] = scores.get(doc, 0.0) + weight / (k + rank)
-    return _sorted(scores)
 
 
 def fuse(

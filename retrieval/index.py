@@ -1,8 +1,9 @@
-"""Versioned on-disk index: FAISS (dense) + BM25 (lexical) + manifest, switched atomically.
+"""Versioned on-disk index: a dense and a lexical index (from a backend) + manifest, switched
+atomically.
 
 Layout of INDEX_DIR:
     CURRENT                 name of the version being served (replaced atomically)
-    versions/<name>/        dense.faiss, ids.npy, keys.npy, lexical/, manifest.json
+    versions/<name>/        the dense index's files, lexical/, keys.npy, manifest.json
     build.lock              held (flock) by the one build allowed at a time
 A build writes a complete new version under a temporary name, renames it into place, then
 swaps CURRENT. A crash at any point leaves the previous version serving.
@@ -22,23 +23,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import faiss
 import numpy as np
 
+from retrieval.backends import DEFAULT_BACKEND, Backend, DenseIndex, LexicalIndex, get_backend
 from retrieval.encoder import Encoder
 from retrieval.errors import BuildInProgress, IndexCorrupt, IndexMismatch, IndexNotReady
-from retrieval.lexical import LexicalIndex
+from retrieval.types import BuildReport
 
 FORMAT_VERSION = 1
 KEEP_VERSIONS = 2
 EMBED_BATCH = 32  # passages per encoder call; progress is reported after each
-_DENSE, _IDS, _KEYS, _LEXICAL, _MANIFEST = (
-    "dense.faiss",
-    "ids.npy",
-    "keys.npy",
-    "lexical",
-    "manifest.json",
-)
+_KEYS, _LEXICAL, _MANIFEST = "keys.npy", "lexical", "manifest.json"
 
 Progress = Callable[[int, int], None]
 
@@ -53,33 +48,17 @@ class IndexInput:
 
 
 @dataclass(frozen=True)
-class BuildReport:
-    version: str
-    passages: int
-    embedded: int
-    reused: int
-    seconds: float
-
-
-@dataclass(frozen=True)
 class IndexVersion:
     """A loaded, verified index version."""
 
     name: str
     manifest: dict
-    dense: faiss.Index
-    ids: np.ndarray  # int64 passage ids, row i of `dense` is passage ids[i]
+    dense: DenseIndex
     lexical: LexicalIndex
-    rows: dict[int, int]  # passage id -> row
 
     @property
     def size(self) -> int:
-        return int(self.ids.shape[0])
-
-    def vectors(self, passage_ids: Sequence[int]) -> np.ndarray:
-        """The stored (normalized) vectors of some passages."""
-        rows = [self.rows[int(pid)] for pid in passage_ids]
-        return np.vstack([self.dense.reconstruct(r) for r in rows]).astype(np.float32)
+        return len(self.dense)
 
 
 def embedding_text(item: IndexInput) -> str:
@@ -106,11 +85,12 @@ def _checksums(folder: Path) -> dict[str, str]:
 
 
 class IndexStore:
-    """The index directory: builds new versions, loads the current one."""
+    """The index directory: builds new versions with `backend`, loads the current one."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, backend: Backend | None = None) -> None:
         self.root = root
         self.versions = root / "versions"
+        self.backend = backend or get_backend(DEFAULT_BACKEND)
 
     def current_name(self) -> str | None:
         try:
@@ -126,16 +106,19 @@ class IndexStore:
         return self._load_version(self.versions / name, encoder)
 
     def _load_version(self, folder: Path, encoder: Encoder | None) -> IndexVersion:
-        try:
-            manifest = json.loads((folder / _MANIFEST).read_text())
-        except (OSError, ValueError) as exc:
-            raise IndexCorrupt(f"{folder}: manifest unreadable ({exc})") from exc
+        manifest = _read_manifest(folder)
         if manifest.get("format") != FORMAT_VERSION:
             raise IndexCorrupt(f"{folder}: index format {manifest.get('format')}, expected 1")
         actual = _checksums(folder)
         if actual != manifest.get("files"):
             bad = sorted(set(actual.items()) ^ set(manifest.get("files", {}).items()))
             raise IndexCorrupt(f"{folder}: files do not match the manifest: {bad[:3]}")
+        built_with = manifest.get("backend", DEFAULT_BACKEND)
+        if built_with != self.backend.name:
+            raise IndexMismatch(
+                f"index built with backend {built_with}, INDEX_BACKEND is {self.backend.name}: "
+                "rebuild with --full"
+            )
         if encoder is not None and (
             manifest["model_fingerprint"] != encoder.fingerprint or manifest["dim"] != encoder.dim
         ):
@@ -144,18 +127,11 @@ class IndexStore:
                 f"dim {manifest['dim']}), loaded model is {encoder.name} "
                 f"({encoder.fingerprint}, dim {encoder.dim}): rebuild with --full"
             )
-        try:
-            dense = faiss.read_index(str(folder / _DENSE))
-            ids = np.load(folder / _IDS)
-            lexical = LexicalIndex.load(folder / _LEXICAL)
-        except IndexMismatch:
-            raise
-        except Exception as exc:  # faiss raises RuntimeError, numpy ValueError, ...
-            raise IndexCorrupt(f"{folder}: cannot read index files ({exc})") from exc
-        if not (dense.ntotal == ids.shape[0] == manifest["passages"] == len(lexical)):
+        dense = self.backend.dense.load(folder)
+        lexical = self.backend.lexical.load(folder / _LEXICAL)
+        if not (len(dense) == manifest["passages"] == len(lexical)):
             raise IndexCorrupt(f"{folder}: passage counts disagree with the manifest")
-        rows = {int(pid): row for row, pid in enumerate(ids)}
-        return IndexVersion(folder.name, manifest, dense, ids, lexical, rows)
+        return IndexVersion(folder.name, manifest, dense, lexical)
 
     @contextlib.contextmanager
     def build_lock(self) -> Iterator[None]:
@@ -171,22 +147,6 @@ class IndexStore:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def _previous_vectors(self, encoder: Encoder) -> dict[bytes, np.ndarray]:
-        name = self.current_name()
-        if name is None:
-            return {}
-        folder = self.versions / name
-        try:
-            manifest = json.loads((folder / _MANIFEST).read_text())
-            if manifest.get("model_fingerprint") != encoder.fingerprint:
-                return {}
-            keys = np.load(folder / _KEYS)
-            dense = faiss.read_index(str(folder / _DENSE))
-            vectors = dense.reconstruct_n(0, dense.ntotal)
-        except Exception:  # an unreadable previous version only costs re-embedding
-            return {}
-        return {k.tobytes(): v for k, v in zip(keys, vectors, strict=True)}
-
     def build(
         self,
         items: Sequence[IndexInput],
@@ -197,66 +157,81 @@ class IndexStore:
         progress: Progress | None = None,
         show_progress: bool = False,
     ) -> BuildReport:
-        """Build a new version from `items`; reuse unchanged vectors unless `full`."""
+        """Build a new version from `items`, reusing unchanged vectors unless `full`, and serve it.
+
+        Steps: vectors (reused or embedded), the backend's indexes written aside, a manifest,
+        then the atomic switch and pruning of old versions.
+        """
         with self.build_lock():
-            return self._build(items, encoder, corpus_hash, full, progress, show_progress)
+            started = time.perf_counter()
+            texts = [embedding_text(item) for item in items]
+            keys = [embedding_key(encoder.fingerprint, t) for t in texts]
+            previous = {} if full else self._previous_vectors(encoder)
+            vectors, embedded = _vectors(encoder, texts, keys, previous, progress, show_progress)
+            work, name = self._new_folder()
+            ids = [item.passage_id for item in items]
+            self.backend.dense.build(ids, vectors).save(work)
+            self.backend.lexical.build(ids, texts).save(work / _LEXICAL)
+            _save_keys(work / _KEYS, keys)
+            seconds = time.perf_counter() - started
+            report = BuildReport(name, len(items), embedded, len(items) - embedded, seconds)
+            self._write_manifest(work, report, encoder, corpus_hash)
+            self._publish(work, name)
+            return report
 
-    def _build(
-        self,
-        items: Sequence[IndexInput],
-        encoder: Encoder,
-        corpus_hash: str,
-        full: bool,
-        progress: Progress | None,
-        show_progress: bool,
-    ) -> BuildReport:
-        started = time.perf_counter()
-        texts = [embedding_text(item) for item in items]
-        keys = [embedding_key(encoder.fingerprint, t) for t in texts]
-        previous = {} if full else self._previous_vectors(encoder)
-        vectors = np.zeros((len(items), encoder.dim), dtype=np.float32)
-        todo = [i for i, key in enumerate(keys) if key not in previous]
-        for i, key in enumerate(keys):
-            if key in previous:
-                vectors[i] = previous[key]
-        _embed_rows(encoder, texts, todo, vectors, progress, show_progress)
+    def _previous_vectors(self, encoder: Encoder) -> dict[bytes, np.ndarray]:
+        """Vectors of the version being served, by embedding key, when the model is the same."""
+        name = self.current_name()
+        if name is None:
+            return {}
+        folder = self.versions / name
+        try:
+            manifest = _read_manifest(folder)
+            if manifest.get("model_fingerprint") != encoder.fingerprint:
+                return {}
+            backend = get_backend(manifest.get("backend", DEFAULT_BACKEND))
+            dense = backend.dense.load(folder)
+            keys = np.load(folder / _KEYS)
+            vectors = dense.vectors(dense.ids)
+        except Exception:  # an unreadable previous version only costs re-embedding
+            return {}
+        return {k.tobytes(): v for k, v in zip(keys, vectors, strict=True)}
 
+    def _new_folder(self) -> tuple[Path, str]:
+        """A fresh temporary folder for a version, and the version's name."""
         self.versions.mkdir(parents=True, exist_ok=True)
         self._clean_temporaries()
         name = datetime.now(UTC).strftime("v%Y%m%dT%H%M%S%fZ")
         work = self.versions / f".tmp-{name}"
         work.mkdir()
-        # Inner product equals cosine similarity on normalized vectors.
-        dense = faiss.IndexFlatIP(encoder.dim)
-        dense.add(vectors)
-        faiss.write_index(dense, str(work / _DENSE))
-        np.save(work / _IDS, np.array([item.passage_id for item in items], dtype=np.int64))
-        # Raw uint8 rows: numpy's fixed-width bytes type ("S32") drops trailing NUL bytes, and
-        # one digest in 256 ends with one; such a key would never match again.
-        key_rows = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), 32)
-        np.save(work / _KEYS, key_rows)
-        LexicalIndex.build([i.passage_id for i in items], texts).save(work / _LEXICAL)
-        seconds = time.perf_counter() - started
+        return work, name
+
+    def _write_manifest(
+        self, work: Path, report: BuildReport, encoder: Encoder, corpus_hash: str
+    ) -> None:
         manifest = {
             "format": FORMAT_VERSION,
-            "version": name,
+            "version": report.version,
+            "backend": self.backend.name,
             "model": encoder.name,
             "model_fingerprint": encoder.fingerprint,
             "dim": encoder.dim,
-            "passages": len(items),
-            "embedded": len(todo),
-            "reused": len(items) - len(todo),
+            "passages": report.passages,
+            "embedded": report.embedded,
+            "reused": report.reused,
             "corpus_hash": corpus_hash,
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "build_seconds": round(seconds, 3),
+            "build_seconds": round(report.seconds, 3),
             "files": _checksums(work),
         }
         (work / _MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+
+    def _publish(self, work: Path, name: str) -> None:
+        """Make a complete version durable, rename it into place and serve it."""
         _fsync_tree(work)
         os.replace(work, self.versions / name)
         self._switch(name)
         self._prune()
-        return BuildReport(name, len(items), len(todo), len(items) - len(todo), seconds)
 
     def _switch(self, name: str) -> None:
         tmp = self.root / "CURRENT.tmp"
@@ -276,6 +251,39 @@ class IndexStore:
         for name in names[:-KEEP_VERSIONS]:
             if name != current:
                 shutil.rmtree(self.versions / name, ignore_errors=True)
+
+
+def _read_manifest(folder: Path) -> dict:
+    try:
+        return dict(json.loads((folder / _MANIFEST).read_text()))
+    except (OSError, ValueError) as exc:
+        raise IndexCorrupt(f"{folder}: manifest unreadable ({exc})") from exc
+
+
+def _save_keys(path: Path, keys: Sequence[bytes]) -> None:
+    # Raw uint8 rows: numpy's fixed-width bytes type ("S32") drops trailing NUL bytes, and
+    # one digest in 256 ends with one; such a key would never match again.
+    rows = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), 32)
+    np.save(path, rows)
+
+
+def _vectors(
+    encoder: Encoder,
+    texts: Sequence[str],
+    keys: Sequence[bytes],
+    previous: dict[bytes, np.ndarray],
+    progress: Progress | None,
+    show_progress: bool,
+) -> tuple[np.ndarray, int]:
+    """One vector per text: reused from `previous` by key, else embedded. Returns (vectors,
+    how many were embedded)."""
+    vectors = np.zeros((len(texts), encoder.dim), dtype=np.float32)
+    todo = [i for i, key in enumerate(keys) if key not in previous]
+    for i, key in enumerate(keys):
+        if key in previous:
+            vectors[i] = previous[key]
+    _embed_rows(encoder, texts, todo, vectors, progress, show_progress)
+    return vectors, len(todo)
 
 
 def _embed_rows(

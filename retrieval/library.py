@@ -4,23 +4,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
-from corpus.ingest import (
-    ArticleRecord,
-    IngestProblem,
-    IngestReport,
-    ingest_records,
-    parse_document,
-    read_paths,
-)
+from corpus import BUNDLED_CORPUS
+from corpus.ingest import ingest_records, parse_document, read_paths
 from corpus.store import (
-    CorpusStats,
     all_passages,
+    article_view,
     corpus_fingerprint,
     corpus_stats,
     create_db_engine,
@@ -28,38 +21,34 @@ from corpus.store import (
     init_db,
     make_session_factory,
 )
+from retrieval.backends import get_backend
 from retrieval.encoder import Encoder, load_encoder
 from retrieval.errors import IndexCorrupt, IndexMismatch, IndexNotReady
-from retrieval.index import BuildReport, IndexInput, IndexStore, Progress
+from retrieval.index import IndexInput, IndexStore, Progress
 from retrieval.search import Mode, Retriever
 from retrieval.settings import LibrarySettings
-from retrieval.types import Hit
-
-
-@dataclass(frozen=True)
-class LibraryStats:
-    corpus: CorpusStats
-    index_version: str | None
-    index_built_at: str | None
-    index_passages: int
-    index_stale: bool
+from retrieval.types import (
+    ArticleRecord,
+    ArticleView,
+    BuildReport,
+    CorpusStats,
+    Hit,
+    IngestProblem,
+    IngestReport,
+    LibraryStats,
+    PrepareReport,
+)
 
 
 class Library:
     """Articles in, cited passages out."""
 
-    def __init__(
-        self,
-        session_factory: sessionmaker[Session],
-        encoder: Encoder,
-        index: IndexStore,
-        engine: Engine | None = None,
-    ) -> None:
+    def __init__(self, engine: Engine, encoder: Encoder, index: IndexStore) -> None:
         self.engine = engine
-        self.session_factory = session_factory
+        self.session_factory = make_session_factory(engine)
         self.encoder = encoder
         self.index = index
-        self.retriever = Retriever(encoder, session_factory, None)
+        self.retriever = Retriever(encoder, self.session_factory, None)
         self._write_lock = threading.Lock()  # ingest and delete serialize with each other
         self.load_error: IndexCorrupt | IndexMismatch | None = None
 
@@ -70,7 +59,8 @@ class Library:
         init_db(engine)
         if encoder is None:
             encoder = load_encoder(settings.model, settings.cache_dir)
-        library = cls(make_session_factory(engine), encoder, IndexStore(settings.index_dir), engine)
+        index = IndexStore(settings.index_dir, get_backend(settings.index_backend))
+        library = cls(engine, encoder, index)
         library.reload()
         return library
 
@@ -84,6 +74,19 @@ class Library:
             self.retriever.swap(self.index.load(self.encoder))
         except (IndexCorrupt, IndexMismatch) as exc:
             self.load_error = exc
+
+    def prepare(
+        self, corpus_dir: Path = BUNDLED_CORPUS, *, show_progress: bool = False
+    ) -> PrepareReport:
+        """Make the library ready to answer: on first run ingest `corpus_dir`, rebuild a bad
+        index from scratch, bring a stale one up to date."""
+        ingested = None
+        if self.corpus_stats().articles == 0:
+            ingested = self.ingest_paths([corpus_dir])
+        reason = str(self.load_error) if self.load_error is not None else None
+        full = reason is not None
+        build = self.build(full=full, show_progress=show_progress) if self.is_stale() else None
+        return PrepareReport(ingested, reason, build)
 
     # --- questions ---------------------------------------------------------------------------
     def search(
@@ -109,18 +112,20 @@ class Library:
         return True
 
     # --- corpus ------------------------------------------------------------------------------
+    def article(self, article_id: int) -> ArticleView | None:
+        """A stored article in full (citation and body), or None if there is none."""
+        with self.session_factory() as session:
+            return article_view(session, article_id)
+
     def ingest_paths(self, paths: Sequence[Path]) -> IngestReport:
         """Read files/folders and store their articles (index with `build` afterwards)."""
         records, problems = read_paths(paths)
         return self._ingest(records, problems)
 
     def ingest_document(self, name: str, data: bytes) -> IngestReport:
-        """Store the articles of one uploaded file (.txt, .md, .jsonl)."""
+        """Store the articles of one uploaded file (.txt, .md, .jsonl, .jsonl.gz, .json)."""
         records, problems = parse_document(name, data)
         return self._ingest(records, problems)
-
-    def add_article(self, record: ArticleRecord) -> IngestReport:
-        return self._ingest([record], [])
 
     def add_articles(self, records: Iterable[ArticleRecord]) -> IngestReport:
         """Store article records built in code (no file to parse)."""
@@ -166,9 +171,14 @@ class Library:
             fingerprint = corpus_fingerprint(session)
         return bool(self.retriever.version.manifest["corpus_hash"] != fingerprint)
 
-    def stats(self) -> LibraryStats:
+    def corpus_stats(self) -> CorpusStats:
+        """Article and passage counts, sources and date range of the stored corpus."""
         with self.session_factory() as session:
-            corpus = corpus_stats(session)
+            return corpus_stats(session)
+
+    def stats(self) -> LibraryStats:
+        """The corpus counts and the state of the served index."""
+        corpus = self.corpus_stats()
         if not self.ready:
             return LibraryStats(corpus, None, None, 0, True)
         manifest = self.retriever.version.manifest

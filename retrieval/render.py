@@ -5,12 +5,12 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 
-from retrieval.types import Hit, SourceRef
+from retrieval.types import Citation, Hit
 
 
-def _citation(title: str, source: str | None, published_at: object, url: str | None) -> str:
-    date = published_at.strftime("%Y-%m-%d") if hasattr(published_at, "strftime") else None
-    return " · ".join(part for part in (title, source, date, url) if part)
+def _citation(cited: Citation) -> str:
+    date = cited.published_at.strftime("%Y-%m-%d") if cited.published_at else None
+    return " · ".join(part for part in (cited.title, cited.source, date, cited.url) if part)
 
 
 def _marked(hit: Hit) -> str:
@@ -21,15 +21,13 @@ def _marked(hit: Hit) -> str:
     return f"{hit.text[:start]}»{hit.text[start:end]}«{hit.text[end:]}"
 
 
-def _also(refs: Sequence[SourceRef]) -> str:
-    return "نُشر أيضاً في: " + "، ".join(
-        _citation(r.title, r.source, r.published_at, r.url) for r in refs
-    )
+def _also(refs: Sequence[Citation]) -> str:
+    return "نُشر أيضاً في: " + "، ".join(_citation(ref) for ref in refs)
 
 
 def render_hit_text(hit: Hit, width: int = 100) -> str:
     """One hit: rank, score, citation, passage (wrapped), other outlets."""
-    citation = _citation(hit.title, hit.source, hit.published_at, hit.url)
+    citation = _citation(hit.citation)
     lines = [
         f"{hit.rank}. [{hit.score:.3f}] {citation}",
         textwrap.fill(

@@ -12,17 +12,20 @@ import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from corpus.split import content_sentences
-from corpus.store import PassageView, article_bodies, passage_views
+from corpus.store import article_bodies, passage_views
+from corpus.types import PassageView
 from retrieval.dedupe import group_duplicates
 from retrieval.encoder import Encoder
 from retrieval.errors import EmptyQuery, IndexNotReady
 from retrieval.fusion import CANDIDATES, fuse
 from retrieval.index import IndexVersion
 from retrieval.sentences import best_sentence
-from retrieval.types import Hit, SourceRef
+from retrieval.types import Hit
 
 Mode = Literal["dense", "lexical", "hybrid"]
 MODES: tuple[Mode, ...] = ("dense", "lexical", "hybrid")
+# Longest question searched, in characters; longer ones are cut (the bot tells the user). The
+# encoder's 512-token window holds about this much Arabic text.
 MAX_QUESTION_CHARS = 1000
 
 
@@ -88,14 +91,7 @@ class Retriever:
         self, version: IndexVersion, text: str, query_vector: np.ndarray | None, mode: Mode
     ) -> tuple[list[tuple[int, float]], dict[int, float]]:
         n = min(CANDIDATES, version.size)
-        dense: list[tuple[int, float]] = []
-        if query_vector is not None and n:
-            scores, rows = version.dense.search(query_vector[None, :], n)
-            dense = [
-                (int(version.ids[r]), float(s))
-                for s, r in zip(scores[0], rows[0], strict=True)
-                if r >= 0
-            ]
+        dense = version.dense.search(query_vector, n) if query_vector is not None else []
         lexical = version.lexical.search(text, n) if mode != "dense" else []
         if mode == "dense":
             ranked = dense
@@ -107,7 +103,7 @@ class Retriever:
         if query_vector is not None:
             missing = [pid for pid, _ in ranked if pid not in dense_scores]
             if missing:  # lexical-only candidates still get a comparable cosine score
-                sims = version.vectors(missing) @ query_vector
+                sims = version.dense.vectors(missing) @ query_vector
                 dense_scores.update(zip(missing, map(float, sims), strict=True))
         return ranked, dense_scores
 
@@ -151,9 +147,7 @@ class Retriever:
         folded = []
         for members in group_duplicates([hit.text for hit in hits], article_text):
             head, rest = hits[members[0]], [hits[i] for i in members[1:]]
-            refs = tuple(
-                SourceRef(h.article_id, h.title, h.source, h.url, h.published_at) for h in rest
-            )
+            refs = tuple(h.citation for h in rest)
             folded.append(replace(head, also_in=refs) if refs else head)
         return folded
 
@@ -167,11 +161,7 @@ def _hit(view: PassageView, score: float, dense_score: float | None) -> Hit:
         rank=0,
         score=score,
         passage_id=view.passage_id,
-        article_id=view.article_id,
-        title=view.title,
-        source=view.source,
-        url=view.url,
-        published_at=view.published_at,
+        citation=view.citation,
         text=view.text,
         dense_score=dense_score,
     )

@@ -7,8 +7,6 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Final
 
-import numpy as np
-
 from retrieval.arabic import analyze_document, analyze_query
 
 # A query term absent from a sentence still earns PARTIAL_CREDIT x similarity when a sentence
@@ -16,43 +14,30 @@ from retrieval.arabic import analyze_document, analyze_query
 # exact overlap 0.811 answer_in_sentence, with fuzzy matches 0.820.
 FUZZY_THRESHOLD: Final = 0.4
 PARTIAL_CREDIT: Final = 0.5
-# Weight of the question/sentence cosine when vectors are given. It mostly breaks lexical ties
-# (0.5-2 measure the same): 0.820 -> 0.833 on ARCD-train, for one encoder call per sentence.
-DENSE_WEIGHT: Final = 1.0
 # Longer terms are rarer across a corpus; the passage alone cannot tell, so length stands in.
 _LENGTH_CAP: Final = 6
 
 
 def best_sentence(
-    question: str,
-    passage: str,
-    spans: Sequence[tuple[int, int]],
-    *,
-    sentence_vectors: np.ndarray | None = None,
-    query_vector: np.ndarray | None = None,
+    question: str, passage: str, spans: Sequence[tuple[int, int]]
 ) -> tuple[int, int] | None:
     """The span in `spans` (sentences of `passage`) that best answers `question`, or None.
 
-    Lexical score: question terms found in the sentence, each weighted by its rarity among the
-    passage's sentences and by its length. With `sentence_vectors` (one row per span) and
-    `query_vector`, the cosine is added. None when no sentence has any evidence.
+    Score: question terms found in the sentence, each weighted by its rarity among the
+    passage's sentences and by its length. None when no sentence has any evidence.
     """
     if not spans:
         return None
-    scores = _lexical_scores(question, [passage[start:end] for start, end in spans])
-    if sentence_vectors is not None and query_vector is not None:
-        if len(sentence_vectors) != len(spans):
-            raise ValueError(f"{len(sentence_vectors)} sentence vectors for {len(spans)} spans")
-        cosines = np.asarray(sentence_vectors, dtype=np.float32) @ np.asarray(query_vector)
-        scores = [s + DENSE_WEIGHT * float(c) for s, c in zip(scores, cosines, strict=True)]
-    elif not any(scores):
+    scores = sentence_scores(question, [passage[start:end] for start, end in spans])
+    if not any(scores):
         return None
     # max() keeps the first of equal scores: earlier sentences win ties.
     best = max(range(len(spans)), key=scores.__getitem__)
     return spans[best]
 
 
-def _lexical_scores(question: str, sentences: list[str]) -> list[float]:
+def sentence_scores(question: str, sentences: Sequence[str]) -> list[float]:
+    """One evidence score per sentence (see `best_sentence`); 0 where no question term is."""
     terms = list(dict.fromkeys(analyze_query(question)))
     if not terms:
         return [0.0] * len(sentences)

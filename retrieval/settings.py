@@ -1,30 +1,124 @@
-"""Where the corpus, the index and the model live; read from the environment by entry points."""
+"""Settings read from the environment and a `.env` file (pydantic-settings), by entry points only.
+
+`EnvSettings` is the base of the library's settings here and of the bot's (`bot.settings`): every
+field is named by its environment variable, empty values mean "the default", and a bad value
+becomes one `SettingsError` line that names the variable.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from contextvars import ContextVar
 from pathlib import Path
+from typing import Any, Self
 
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+from pydantic_settings.sources.utils import parse_env_vars
+
+from retrieval.backends import DEFAULT_BACKEND, backend_names
 from retrieval.encoder import DEFAULT_MODEL
 
+DEFAULT_ENV_FILE = ".env"
 
-@dataclass(frozen=True)
-class LibrarySettings:
-    database_url: str = "sqlite:///data/sanad.db"
-    index_dir: Path = Path("data/index")
-    model: str = DEFAULT_MODEL
-    cache_dir: Path = Path.home() / ".cache" / "sanad"
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def _one_line(error: ValidationError) -> SettingsError:
+    first = error.errors()[0]
+    variable = ".".join(str(part) for part in first["loc"]) or error.title
+    message = first["msg"].removeprefix("Value error, ")
+    given = first.get("input")
+    shown = f" (got {given!r})" if isinstance(given, str | int | float) else ""
+    return SettingsError(f"{variable}: {message}{shown}")
+
+
+class _MappingSource(EnvSettingsSource):
+    """pydantic-settings' environment source, reading a given mapping instead of os.environ."""
+
+    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str]) -> None:
+        self._env = env
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return parse_env_vars(
+            self._env, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str
+        )
+
+
+# Set only while `from_env` builds settings from a mapping.
+_MAPPING: ContextVar[Mapping[str, str] | None] = ContextVar("settings_mapping", default=None)
+
+
+class EnvSettings(BaseSettings):
+    """Common behaviour: variables by name, blanks ignored, values stripped, frozen."""
+
+    model_config = SettingsConfigDict(
+        env_ignore_empty=True,
+        extra="ignore",
+        frozen=True,
+        populate_by_name=True,
+        str_strip_whitespace=True,
+    )
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> LibrarySettings:
-        """DATABASE_URL, INDEX_DIR, EMBEDDING_MODEL, MODEL_CACHE_DIR; defaults otherwise."""
-        env = os.environ if env is None else env
-        default = cls()
-        return cls(
-            database_url=env.get("DATABASE_URL") or default.database_url,
-            index_dir=Path(env.get("INDEX_DIR") or default.index_dir),
-            model=env.get("EMBEDDING_MODEL") or default.model,
-            cache_dir=Path(env.get("MODEL_CACHE_DIR") or default.cache_dir),
-        )
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        mapping = _MAPPING.get()
+        if mapping is not None:
+            return init_settings, _MappingSource(settings_cls, mapping)
+        return init_settings, env_settings, dotenv_settings, file_secret_settings
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], **overrides: Any) -> Self:
+        """Settings from a plain mapping of variables (tests, embedding); nothing else is read."""
+        token = _MAPPING.set(env)
+        try:
+            return cls(**overrides)
+        except ValidationError as exc:
+            raise _one_line(exc) from None
+        finally:
+            _MAPPING.reset(token)
+
+    @classmethod
+    def load(cls, env_file: Path | str | None = None, **overrides: Any) -> Self:
+        """Settings from the process environment over `env_file` (default: $ENV_FILE or .env)."""
+        env_file = env_file or os.environ.get("ENV_FILE") or DEFAULT_ENV_FILE
+        try:
+            return cls(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+        except ValidationError as exc:
+            raise _one_line(exc) from None
+
+
+class LibrarySettings(EnvSettings):
+    """Where the corpus, the index and the model live (see `.env.example`)."""
+
+    database_url: str = Field("sqlite:///data/sanad.db", validation_alias="DATABASE_URL")
+    index_dir: Path = Field(Path("data/index"), validation_alias="INDEX_DIR")
+    index_backend: str = Field(DEFAULT_BACKEND, validation_alias="INDEX_BACKEND")
+    model: str = Field(DEFAULT_MODEL, validation_alias="EMBEDDING_MODEL")
+    cache_dir: Path = Field(
+        default_factory=lambda: Path.home() / ".cache" / "sanad", validation_alias="MODEL_CACHE_DIR"
+    )
+
+    @field_validator("index_backend")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        value = value.lower()
+        if value not in backend_names():
+            raise ValueError(f"{value!r} is not one of {', '.join(backend_names())}")
+        return value

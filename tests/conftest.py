@@ -34,3 +34,16 @@ def fake_encoder():
     from tests.fakes import FakeEncoder
 
     return FakeEncoder()
+
+
+# Retriever tests run against the embedded backend and an in-memory fake (tests/fakes.py,
+# registered on import): the index-backend seam is what they prove.
+BACKENDS = ["faiss-bm25", "memory"]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    """An INDEX_BACKEND name."""
+    import tests.fakes  # noqa: F401 - registers the "memory" backend
+
+    return str(request.param)

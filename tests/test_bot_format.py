@@ -21,12 +21,10 @@ from bot.format import (
     format_inline,
     format_no_answer,
     format_welcome,
-    prepare_question,
     shorten,
 )
 from bot.textsplit import escaped_len, split_plain, tg_len
-from corpus.store import CorpusStats
-from retrieval.types import Hit, SourceRef
+from retrieval.types import ArticleView, Citation, CorpusStats, Hit
 
 ALLOWED_TAGS = {"b", "i", "a"}
 
@@ -74,21 +72,24 @@ PASSAGE = (
 def make_hit(rank: int = 1, text: str = PASSAGE, **kw: object) -> Hit:
     sentence = "واتفق الجانبان على إنشاء غرفة عمليات مشتركة لتبادل البلاغات."
     start = text.find(sentence)
-    fields: dict[str, object] = {
-        "rank": rank,
-        "score": 0.9,
-        "passage_id": rank,
+    cited: dict[str, object] = {
         "article_id": 10 + rank,
         "title": "تعاون أمني بين ليبيا ومالطا",
         "source": "بوابة الوسط",
         "url": "https://example.com/article?id=1&lang=ar",
         "published_at": datetime(2024, 3, 5, tzinfo=UTC),
+    }
+    fields: dict[str, object] = {
+        "rank": rank,
+        "score": 0.9,
+        "passage_id": rank,
         "text": text,
         "dense_score": 0.9,
         "answer_span": (start, start + len(sentence)) if start >= 0 else None,
     }
-    fields.update(kw)
-    return Hit(**fields)  # type: ignore[arg-type]
+    for key, value in kw.items():
+        (cited if key in cited else fields)[key] = value
+    return Hit(citation=Citation(**cited), **fields)  # type: ignore[arg-type]
 
 
 def test_answer_bolds_the_answer_sentence_and_cites_the_article() -> None:
@@ -107,7 +108,7 @@ def test_every_piece_of_corpus_text_is_escaped() -> None:
         title=evil,
         source=evil,
         url='https://evil.example/"><script>',
-        also_in=(SourceRef(5, evil, evil, "javascript:alert(1)", None),),
+        also_in=(Citation(5, evil, evil, "javascript:alert(1)", None),),
     )
     message = format_answer([hit], truncated_at=1000)
     parsed = visible(message)
@@ -127,7 +128,7 @@ def test_every_line_starts_right_to_left() -> None:
 def test_a_page_always_fits_one_message(k: int) -> None:
     huge = "&<>" * 5000 + " " + PASSAGE + " كلمة" * 3000
     refs = tuple(
-        SourceRef(i, "&" * 300, "<" * 300, "https://x.example/" + "a" * 900, None) for i in range(9)
+        Citation(i, "&" * 300, "<" * 300, "https://x.example/" + "a" * 900, None) for i in range(9)
     )
     hits = [make_hit(i + 1, text=huge, title="&" * 1000, also_in=refs) for i in range(k)]
     message = format_answer(hits, truncated_at=1000)
@@ -177,7 +178,8 @@ def test_five_thousand_character_article_is_sent_in_clean_parts() -> None:
     paragraphs = [f"الفقرة {i}: " + "نص عربي طويل عن التعاون الأمني. " * 12 for i in range(14)]
     body = "\n\n".join(paragraphs)
     assert len(body) > 5000
-    parts = format_article("عنوان & <مقال>", "المصدر", "https://e.example/a", None, body)
+    cited = Citation(1, "عنوان & <مقال>", "المصدر", "https://e.example/a", None)
+    parts = format_article(ArticleView(cited, body))
     assert len(parts) >= 2
     for part in parts:
         assert tg_len(part) <= TELEGRAM_LIMIT
@@ -203,13 +205,6 @@ def test_dates_and_shortening() -> None:
     assert format_date(datetime(2015, 8, 1)) == "١ أغسطس ٢٠١٥"
     assert format_date(None) is None
     assert shorten("كلمة " * 50, 20).endswith("…") and len(shorten("كلمة " * 50, 20)) <= 20
-
-
-def test_prepare_question_truncates_at_a_word_boundary() -> None:
-    assert prepare_question("  ما   هي\nالأخبار؟ ", 1000) == ("ما هي الأخبار؟", False)
-    question, truncated = prepare_question("سؤال " * 300, 1000)
-    assert truncated and len(question) <= 1000 and question.endswith("سؤال")
-    assert prepare_question(" \n\t", 1000) == ("", False)
 
 
 def test_welcome_says_what_the_bot_knows() -> None:

@@ -1,5 +1,5 @@
-"""Pure parts of the handlers: relevance filtering, answer composition, group addressing,
-the /add text format and the ingest report."""
+"""Pure parts of the handlers and the answer path: question cleaning, relevance filtering,
+answer composition, group addressing, the /add text format and the ingest report."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from telegram import Chat, Message, MessageEntity, User
 
 from bot import messages
 from bot.admin import format_ingest_report, parse_add_text
-from bot.handlers import addressed_question, compose_answer, select_relevant
+from bot.answers import compose_answer, prepare_question, select_relevant
+from bot.handlers import addressed_question
 from bot.settings import Settings
-from corpus.ingest import IngestProblem, IngestReport
+from retrieval.types import IngestProblem, IngestReport
 from tests.test_bot_format import make_hit, visible
 
 BOT = User(99, "Sanad", is_bot=True, username="SanadTestBot")
@@ -51,6 +52,13 @@ def test_group_messages_are_answered_only_when_addressed() -> None:
     assert addressed_question(reply, "SanadTestBot", 99) == "وماذا بعد؟"
     human_said = Message(3, datetime.now(UTC), GROUP, from_user=ALICE, text="x")
     assert addressed_question(group_message("رد", reply_to=human_said), "SanadTestBot", 99) is None
+
+
+def test_prepare_question_truncates_at_a_word_boundary() -> None:
+    assert prepare_question("  ما   هي\nالأخبار؟ ", 1000) == ("ما هي الأخبار؟", False)
+    question, truncated = prepare_question("سؤال " * 300, 1000)
+    assert truncated and len(question) <= 1000 and question.endswith("سؤال")
+    assert prepare_question(" \n\t", 1000) == ("", False)
 
 
 def test_select_relevant_drops_weak_hits_and_renumbers() -> None:

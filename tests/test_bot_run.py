@@ -1,4 +1,5 @@
-"""run_bot.py: settings from .env under the environment, a quiet httpx, the token redacted."""
+"""The entry point's setup: settings from .env under the environment, a quiet httpx, the
+token redacted (retrieval.logs, shared by run_bot.py and the CLI)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-import run_bot
 from bot.settings import Settings
+from retrieval import logs
 
 TOKEN = "123456:very-secret"
 
@@ -23,10 +24,10 @@ def test_environment_overrides_the_env_file(
     monkeypatch.delenv("ADMIN_IDS")
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "")
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN")
-    settings = Settings.from_env(run_bot.read_environment(env_file))
+    settings = Settings.load(env_file)
     assert settings.token is not None and settings.token.get_secret_value() == TOKEN
     assert settings.top_k == 2 and settings.admin_ids == {7}
-    assert run_bot.read_environment(tmp_path / "missing")["TOP_K"] == "2"
+    assert Settings.load(tmp_path / "missing").top_k == 2
 
 
 def test_token_is_redacted_from_every_log_line_and_traceback() -> None:
@@ -34,7 +35,7 @@ def test_token_is_redacted_from_every_log_line_and_traceback() -> None:
 
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(run_bot.RedactingFormatter(run_bot.LOG_FORMAT, TOKEN))
+    handler.setFormatter(logs.RedactingFormatter(logs.LOG_FORMAT, TOKEN))
     logger = logging.getLogger("test.redact")
     logger.addHandler(handler)
     logger.propagate = False
@@ -56,7 +57,7 @@ def test_token_is_redacted_from_every_log_line_and_traceback() -> None:
 def test_httpx_is_quiet_after_setup(monkeypatch: pytest.MonkeyPatch) -> None:
     root = logging.getLogger()
     monkeypatch.setattr(root, "handlers", [logging.NullHandler()])
-    run_bot.setup_logging(TOKEN)
+    logs.setup_logging(secrets=[TOKEN])
     assert logging.getLogger("httpx").getEffectiveLevel() == logging.WARNING
     assert logging.getLogger("bm25s").getEffectiveLevel() == logging.WARNING
-    assert isinstance(root.handlers[0].formatter, run_bot.RedactingFormatter)
+    assert isinstance(root.handlers[0].formatter, logs.RedactingFormatter)

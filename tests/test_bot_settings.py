@@ -12,9 +12,7 @@ from bot.settings import (
     Secret,
     Settings,
     SettingsError,
-    load_env_file,
     parse_admin_ids,
-    parse_env_file,
 )
 
 TOKEN = "123456:ABC-secret-token"
@@ -89,7 +87,7 @@ def test_user_hash_is_salted_stable_and_not_the_id() -> None:
     assert len(a.hash_user(42)) == 64
 
 
-def test_env_file_parsing(tmp_path: Path) -> None:
+def test_env_file_parsing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = """
 # comment
 export TELEGRAM_BOT_TOKEN="123:abc"
@@ -97,20 +95,26 @@ ADMIN_IDS=1,2
 TOP_K = 4  # inline comment
 EMPTY=
 QUOTED='a # b'
+DATABASE_URL='sqlite:///a # b.db'
 not a line
 """
-    values = parse_env_file(text)
-    assert values == {
-        "TELEGRAM_BOT_TOKEN": "123:abc",
-        "ADMIN_IDS": "1,2",
-        "TOP_K": "4",
-        "EMPTY": "",
-        "QUOTED": "a # b",
-    }
+    for name in ("TELEGRAM_BOT_TOKEN", "ADMIN_IDS", "TOP_K", "DATABASE_URL", "ENV_FILE"):
+        monkeypatch.delenv(name, raising=False)
     path = tmp_path / ".env"
     path.write_text(text, encoding="utf-8")
-    assert load_env_file(path) == values
-    assert load_env_file(tmp_path / "missing") == {}
+    settings = Settings.load(path)
+    assert settings.token is not None and settings.token.get_secret_value() == "123:abc"
+    assert settings.admin_ids == {1, 2} and settings.top_k == 4
+    assert settings.library.database_url == "sqlite:///a # b.db"
+    assert Settings.load(tmp_path / "missing").top_k == 3
+
+
+def test_settings_error_is_one_line_naming_the_variable() -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"TOP_K": "three"})
+    assert "\n" not in str(caught.value) and str(caught.value).startswith("TOP_K: ")
+    with pytest.raises(SettingsError, match="INDEX_BACKEND"):
+        Settings.from_env({"INDEX_BACKEND": "elastic"})
 
 
 def test_admin_ids() -> None:

@@ -32,7 +32,7 @@ def test_build_then_load_round_trip(tmp_path, fake_encoder):
     assert version.size == 3
     assert version.manifest["corpus_hash"] == "c1"
     assert version.manifest["model_fingerprint"] == fake_encoder.fingerprint
-    assert sorted(version.rows) == [1, 2, 3]
+    assert sorted(version.dense.ids.tolist()) == [1, 2, 3]
     assert version.lexical.search("غرفة عمليات مشتركة", 1)[0][0] == 1
 
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from retrieval.backends.lexical_bm25 import Bm25Index as LexicalIndex
 from retrieval.errors import IndexCorrupt, IndexMismatch, IndexNotReady
-from retrieval.lexical import LexicalIndex
 
 IDS = [10, 20, 30, 40]
 TEXTS = [

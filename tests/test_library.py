@@ -13,18 +13,26 @@ from tests.test_dedupe import OTHER, REPRINT, WAS
 
 
 @pytest.fixture()
-def library(tmp_path, fake_encoder):
+def library(tmp_path, fake_encoder, backend):
     settings = LibrarySettings(
-        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", index_dir=tmp_path / "index"
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+        index_dir=tmp_path / "index",
+        index_backend=backend,
     )
     lib = Library.open(settings, encoder=fake_encoder)
-    lib.add_article(
-        ArticleRecord(
-            "بيان مشترك", WAS, source="الرياض", url="http://a/1", published_at=datetime(2015, 8, 1)
-        )
+    lib.add_articles(
+        [
+            ArticleRecord(
+                "بيان مشترك",
+                WAS,
+                source="الرياض",
+                url="http://a/1",
+                published_at=datetime(2015, 8, 1),
+            )
+        ]
     )
-    lib.add_article(ArticleRecord("السعودية والأردن", REPRINT, source="سبق", url="http://b/2"))
-    lib.add_article(ArticleRecord("البصرة", OTHER, source="الشرق الأوسط"))
+    lib.add_articles([ArticleRecord("السعودية والأردن", REPRINT, source="سبق", url="http://b/2")])
+    lib.add_articles([ArticleRecord("البصرة", OTHER, source="الشرق الأوسط")])
     lib.build()
     return lib
 
@@ -40,7 +48,7 @@ def test_reprinted_story_is_one_result_listing_both_outlets(library):
 
 def test_stale_after_ingest_and_fresh_after_build(library):
     assert not library.is_stale()
-    library.add_article(ArticleRecord("جديد", "خبر جديد عن الطقس في الرياض اليوم"))
+    library.add_articles([ArticleRecord("جديد", "خبر جديد عن الطقس في الرياض اليوم")])
     assert library.is_stale()
     report = library.build()
     assert report.embedded == 1 and not library.is_stale()
@@ -62,14 +70,17 @@ def test_uploaded_document_with_a_bad_line(library):
     assert [p.line for p in report.problems] == [2]
 
 
-def test_a_corrupt_index_is_rebuilt_by_prepare(library, tmp_path, fake_encoder, capsys):
+def test_a_corrupt_index_is_rebuilt_by_prepare(library, tmp_path, fake_encoder, backend, capsys):
     from retrieval.cli import prepare
     from retrieval.errors import IndexCorrupt
 
-    dense = tmp_path / "index" / "versions" / library.index.current_name() / "dense.faiss"
-    dense.write_bytes(b"garbage")
+    folder = tmp_path / "index" / "versions" / library.index.current_name()
+    dense = "memory-dense.npz" if backend == "memory" else "dense.faiss"
+    (folder / dense).write_bytes(b"garbage")
     settings = LibrarySettings(
-        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", index_dir=tmp_path / "index"
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+        index_dir=tmp_path / "index",
+        index_backend=backend,
     )
     broken = Library.open(settings, encoder=fake_encoder)
     assert isinstance(broken.load_error, IndexCorrupt)

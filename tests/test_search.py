@@ -7,21 +7,24 @@ import pytest
 from retrieval.errors import EmptyQuery
 from retrieval.library import Library
 from retrieval.settings import LibrarySettings
-from tests.conftest import DEMO, SEED
+from tests.conftest import BACKENDS, DEMO, SEED
+from tests.fakes import memory_backend  # noqa: F401 - registers the "memory" backend
 
 pytestmark = pytest.mark.slow
 MIGRATION_Q = "ما الذي اتفق عليه الجانبان بشأن الهجرة غير الشرعية؟"
 
 
-@pytest.fixture(scope="module")
-def library(tmp_path_factory, real_encoder):
+@pytest.fixture(scope="module", params=BACKENDS)
+def library(request, tmp_path_factory, real_encoder):
     folder = tmp_path_factory.mktemp("library")
     demo_subset = folder / "demo40.jsonl"
     demo_subset.write_text(
         "\n".join(DEMO.read_text(encoding="utf-8").splitlines()[:40]) + "\n", encoding="utf-8"
     )
     settings = LibrarySettings(
-        database_url=f"sqlite:///{folder / 'db.sqlite'}", index_dir=folder / "index"
+        database_url=f"sqlite:///{folder / 'db.sqlite'}",
+        index_dir=folder / "index",
+        index_backend=request.param,
     )
     lib = Library.open(settings, encoder=real_encoder)
     report = lib.ingest_paths([SEED, demo_subset])

@@ -105,11 +105,11 @@ def test_all_passages_and_views(factory: sessionmaker[Session], ids: list[int]) 
     assert len(statements) == 1
     assert set(views) == {rows[-1].passage_id, rows[0].passage_id}
     first = views[rows[0].passage_id]
-    assert (first.article_id, first.ordinal, first.title) == (ids[0], 0, "خبر من سبق")
-    assert (first.source, first.url) == ("سبق", "http://sabq.org/1")
-    assert first.published_at == datetime(2015, 8, 3, 9, 30, tzinfo=UTC)
+    assert (first.article_id, first.ordinal, first.citation.title) == (ids[0], 0, "خبر من سبق")
+    assert (first.citation.source, first.citation.url) == ("سبق", "http://sabq.org/1")
+    assert first.citation.published_at == datetime(2015, 8, 3, 9, 30, tzinfo=UTC)
     assert first.text.startswith(SENTENCE)
-    assert views[rows[-1].passage_id].source is None
+    assert views[rows[-1].passage_id].citation.source is None
 
 
 def test_delete_article_cascades(factory: sessionmaker[Session], ids: list[int]) -> None:

@@ -1,4 +1,4 @@
-"""BM25 keyword index over passages (bm25s), analyzed with `retrieval.arabic`."""
+"""The embedded lexical index: BM25 over passages (bm25s), analyzed with `retrieval.arabic`."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import bm25s
 import numpy as np
 
 from retrieval.arabic import ANALYZER_VERSION, analyze_document, analyze_query
+from retrieval.backends.base import Ranked
 from retrieval.errors import IndexCorrupt, IndexMismatch, IndexNotReady
 
 # Tuned on ARCD-train (hybrid MRR@10 is flat within ±0.005 for k1 0.4-1.0, b 0.8-1.0);
@@ -23,7 +24,7 @@ _IDS_FILE: Final = "ids.npy"
 _MANIFEST_FILE: Final = "lexical.json"
 
 
-class LexicalIndex:
+class Bm25Index:
     """Passage ids and their BM25 index; rebuilt whole when the corpus changes."""
 
     def __init__(self, bm25: bm25s.BM25 | None, ids: np.ndarray) -> None:
@@ -32,7 +33,7 @@ class LexicalIndex:
         self._ids = ids
 
     @classmethod
-    def build(cls, ids: Sequence[int], texts: Sequence[str]) -> LexicalIndex:
+    def build(cls, ids: Sequence[int], texts: Sequence[str]) -> Bm25Index:
         """Analyze `texts` and index them under the passage `ids` (same order)."""
         if len(ids) != len(texts):
             raise ValueError(f"{len(ids)} ids for {len(texts)} texts")
@@ -46,7 +47,7 @@ class LexicalIndex:
         bm25.index(corpus, show_progress=False)
         return cls(bm25, id_array)
 
-    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+    def search(self, query: str, k: int) -> Ranked:
         """Up to `k` (passage id, BM25 score) pairs, best first; only passages sharing a term."""
         if self._bm25 is None or k <= 0:
             return []
@@ -79,7 +80,7 @@ class LexicalIndex:
         (directory / _MANIFEST_FILE).write_text(json.dumps(manifest), encoding="utf-8")
 
     @classmethod
-    def load(cls, directory: Path) -> LexicalIndex:
+    def load(cls, directory: Path) -> Bm25Index:
         """Read an index written by `save`; raises if it is missing, corrupt or stale."""
         if not (directory / _MANIFEST_FILE).is_file():
             raise IndexNotReady(f"no lexical index in {directory}")

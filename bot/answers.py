@@ -1,0 +1,208 @@
+"""The one path from a question to an answer: cleaning, rate limit, search off the event loop,
+error mapping, the relevance policy and paging — plus the pure functions that compose a page.
+
+Message handlers, the «المزيد» button and inline mode are adapters over `search`: each decides
+only how to deliver what comes back (a message, an edited message, a toast, inline results).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+
+from telegram import InlineKeyboardMarkup
+
+from bot import messages
+from bot.format import arabic_digits, cut_at_word, format_answer, format_no_answer
+from bot.keyboards import answer_keyboard, articles_keyboard, new_question_id
+from bot.records import QueryRecord, log_query
+from bot.settings import Settings
+from bot.state import BotState
+from retrieval.errors import EmptyQuery, IndexNotReady, RetrievalError
+from retrieval.types import Hit
+
+log = logging.getLogger(__name__)
+CLOSEST_SHOWN = 3  # article titles offered when nothing is relevant enough
+INLINE_RESULTS = 5
+
+Send = Callable[[str, InlineKeyboardMarkup | None], Awaitable[object]]
+Typing = Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Found:
+    """The hits for a question: ranks offset+1, offset+2, … (a page and a look beyond it)."""
+
+    question: str  # as searched: whitespace collapsed, cut to the length limit
+    truncated: bool
+    offset: int
+    hits: list[Hit]
+
+
+@dataclass(frozen=True)
+class Refused:
+    """No search was made or it failed: what to tell the asker in a chat, or in a toast."""
+
+    text: str | None  # None: say nothing (e.g. a user already told about the rate limit)
+    toast: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A composed answer page."""
+
+    html: str
+    markup: InlineKeyboardMarkup | None
+    answered: int  # passages presented as answers; 0 for the honest "nothing found"
+
+
+def prepare_question(text: str, limit: int) -> tuple[str, bool]:
+    """Whitespace-normalized question, cut at a word boundary to `limit`; True if it was cut."""
+    question = " ".join(text.split())
+    cut = cut_at_word(question, limit)
+    return cut, cut != question
+
+
+async def search(
+    state: BotState,
+    user_id: int,
+    text: str,
+    *,
+    offset: int = 0,
+    count: int | None = None,
+    typing: Typing | None = None,
+) -> Found | Refused:
+    """Search for `text` on behalf of `user_id`: `count` hits (default: a page and a look at
+    the next) from rank offset + 1. Empty questions cost no rate-limit token."""
+    settings = state.settings
+    question, truncated = prepare_question(text, settings.max_question_chars)
+    empty = messages.EMPTY_QUESTION.format(example=messages.EXAMPLE_QUESTIONS[0])
+    if not question:
+        return Refused(empty, messages.SEARCH_FAILED)
+    decision = state.limiter.check(user_id)
+    if not decision.allowed:
+        seconds = arabic_digits(decision.retry_seconds)
+        notice = messages.RATE_LIMITED.format(seconds=seconds) if decision.notify else None
+        return Refused(notice, messages.TOAST_RATE_LIMITED)
+    count = count or 2 * settings.top_k
+    call = asyncio.to_thread(
+        state.lib.search, question, count, offset=offset, mode=settings.search_mode
+    )
+    try:
+        hits = (await asyncio.gather(typing(), call))[1] if typing else await call
+    except EmptyQuery:  # only punctuation or emoji
+        return Refused(empty, messages.SEARCH_FAILED)
+    except IndexNotReady:
+        return Refused(messages.NOT_READY, messages.NOT_READY)
+    except RetrievalError:
+        log.warning("search failed", exc_info=True)
+        return Refused(messages.SEARCH_FAILED, messages.SEARCH_FAILED)
+    return Found(question, truncated, offset, list(hits))
+
+
+async def answer(
+    state: BotState,
+    user_id: int,
+    chat_type: str,
+    text: str,
+    send: Send,
+    typing: Typing | None = None,
+) -> None:
+    """A question from a chat: the first page as a reply, then the question is recorded."""
+    started = time.perf_counter()
+    found = await search(state, user_id, text, typing=typing)
+    if isinstance(found, Refused):
+        if found.text:
+            await send(found.text, None)
+        return
+    question_id = new_question_id()
+    state.questions.put(question_id, found.question)
+    truncated_at = state.settings.max_question_chars if found.truncated else None
+    reply = compose_answer(
+        state.settings, question_id, found.hits, offset=0, truncated_at=truncated_at
+    )
+    await send(reply.html, reply.markup)
+    record = QueryRecord(
+        question_id=question_id,
+        user_hash=state.settings.hash_user(user_id),
+        chat_type=chat_type,
+        question=found.question,
+        truncated=found.truncated,
+        answered=reply.answered,
+        top_score=max(
+            (h.dense_score for h in found.hits if h.dense_score is not None), default=None
+        ),
+        latency_ms=round((time.perf_counter() - started) * 1000),
+    )
+    await asyncio.to_thread(log_query, state.db, record)
+
+
+async def page(state: BotState, user_id: int, question_id: str, offset: int) -> Reply | Refused:
+    """Another page of an earlier question («المزيد» / «السابق»)."""
+    question = await asyncio.to_thread(state.questions.get, question_id)
+    if question is None:
+        return Refused(None, messages.TOAST_STALE)
+    found = await search(state, user_id, question, offset=offset)
+    if isinstance(found, Refused):
+        return found
+    settings = state.settings
+    if not select_relevant(found.hits, settings.top_k, settings.min_relevance, offset)[0]:
+        return Refused(None, messages.TOAST_NO_MORE)
+    return compose_answer(settings, question_id, found.hits, offset=offset)
+
+
+async def inline(state: BotState, user_id: int, text: str) -> tuple[str, list[Hit]]:
+    """The question as searched and its relevant hits for inline mode (none when refused)."""
+    found = await search(state, user_id, text, count=INLINE_RESULTS)
+    if isinstance(found, Refused):
+        return "", []
+    shown, _ = select_relevant(found.hits, INLINE_RESULTS, state.settings.min_relevance)
+    return found.question, shown
+
+
+# --- pure parts -------------------------------------------------------------------------------
+def compose_answer(
+    settings: Settings,
+    question_id: str,
+    hits: Sequence[Hit],
+    *,
+    offset: int,
+    truncated_at: int | None = None,
+) -> Reply:
+    """The reply to a question (or a later page of it): relevant hits, or an honest "no"."""
+    shown, has_more = select_relevant(hits, settings.top_k, settings.min_relevance, offset)
+    if shown:
+        html = format_answer(shown, truncated_at=truncated_at)
+        markup = answer_keyboard(
+            question_id,
+            [h.article_id for h in shown],
+            offset=offset,
+            page_size=settings.top_k,
+            has_more=has_more,
+        )
+        return Reply(html, markup, len(shown))
+    closest = [replace(h, rank=i + 1) for i, h in enumerate(hits[:CLOSEST_SHOWN])]
+    html = format_no_answer(closest, truncated_at=truncated_at)
+    return Reply(html, articles_keyboard([h.article_id for h in closest]), 0)
+
+
+def select_relevant(
+    hits: Sequence[Hit], k: int, min_relevance: float, offset: int = 0
+) -> tuple[list[Hit], bool]:
+    """The hits worth showing on one page (numbered from offset + 1) and whether more follow.
+
+    `hits` are ranks offset+1, offset+2, ...: the page is drawn from the first k only, so the
+    next page (offset + k) never repeats a hit; more follow when a later hit is relevant.
+    A hit is relevant when its cosine similarity to the question reaches `min_relevance`;
+    hits without a dense score (lexical-only retrieval) are shown as ranked.
+    """
+
+    def relevant(hit: Hit) -> bool:
+        return hit.dense_score is None or hit.dense_score >= min_relevance
+
+    page = [h for h in hits[:k] if relevant(h)]
+    numbered = [replace(h, rank=offset + i + 1) for i, h in enumerate(page)]
+    return numbered, any(relevant(h) for h in hits[k:])

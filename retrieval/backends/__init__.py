@@ -1,0 +1,69 @@
+"""Index backends by name: `get_backend(settings.index_backend)` gives the dense and lexical
+index classes; nothing above this package imports faiss or bm25s."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from retrieval.backends.base import DenseIndex, LexicalIndex, Ranked
+from retrieval.errors import RetrievalError
+
+__all__ = [
+    "DEFAULT_BACKEND",
+    "Backend",
+    "DenseIndex",
+    "LexicalIndex",
+    "Ranked",
+    "UnknownBackend",
+    "backend_names",
+    "get_backend",
+    "register_backend",
+]
+
+DEFAULT_BACKEND = "faiss-bm25"
+
+
+class UnknownBackend(RetrievalError, ValueError):
+    """INDEX_BACKEND names no registered backend."""
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A named pair of index implementations."""
+
+    name: str
+    dense: type[DenseIndex]
+    lexical: type[LexicalIndex]
+
+
+def _faiss_bm25() -> Backend:
+    # Imported on demand: faiss and bm25s load native code a process may not need.
+    from retrieval.backends.dense_faiss import FaissDenseIndex
+    from retrieval.backends.lexical_bm25 import Bm25Index
+
+    return Backend(DEFAULT_BACKEND, FaissDenseIndex, Bm25Index)
+
+
+_FACTORIES: dict[str, Callable[[], Backend]] = {DEFAULT_BACKEND: _faiss_bm25}
+
+
+def backend_names() -> list[str]:
+    """The names INDEX_BACKEND accepts."""
+    return sorted(_FACTORIES)
+
+
+def register_backend(name: str, factory: Callable[[], Backend]) -> None:
+    """Make a backend available under `name` (tests register an in-memory one)."""
+    _FACTORIES[name] = factory
+
+
+def get_backend(name: str) -> Backend:
+    """The backend registered under `name`; UnknownBackend otherwise."""
+    try:
+        factory = _FACTORIES[name]
+    except KeyError:
+        raise UnknownBackend(
+            f"unknown index backend {name!r} (known: {', '.join(backend_names())})"
+        ) from None
+    return factory()

@@ -1,0 +1,46 @@
+"""Logging for every entry point (the CLI, the bot, workers): one format, quiet third-party
+loggers, secrets redacted from every line."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterable
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# httpx logs every request URL at INFO, and Bot API URLs contain the token; at INFO,
+# sentence-transformers draws a progress bar per question; bm25s sets itself to DEBUG.
+NOISY = ("bm25s", "httpx", "httpcore", "sentence_transformers", "transformers")
+
+
+class RedactingFormatter(logging.Formatter):
+    """Replace secrets wherever they would appear in a formatted log line, tracebacks
+    included (request URLs and python-telegram-bot's InvalidToken message carry the token)."""
+
+    def __init__(self, fmt: str, secrets: str | Iterable[str]) -> None:
+        super().__init__(fmt)
+        self.secrets = [secrets] if isinstance(secrets, str) else [s for s in secrets if s]
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        for secret in self.secrets:
+            text = text.replace(secret, "<token>")
+        return text
+
+
+def quiet_libraries() -> None:
+    """Third-party loggers at WARNING."""
+    for name in NOISY:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def setup_logging(
+    level: str = "INFO", *, secrets: Iterable[str] = (), fmt: str = LOG_FORMAT
+) -> None:
+    """Log to stderr at `level`, third-party loggers quiet, `secrets` never printed."""
+    logging.basicConfig(level=level.upper(), format=fmt, stream=sys.stderr)
+    quiet_libraries()
+    secrets = [s for s in secrets if s]
+    if secrets:
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(RedactingFormatter(fmt, secrets))
