@@ -44,7 +44,7 @@ def open_library(settings: Settings) -> Library:
     from retrieval.library import Library
 
     library = Library.open(settings.library)
-    for line in library.prepare().lines():
+    for line in library.prepare(show_progress=True).lines():
         log.info("%s", line)
     return library
 

@@ -56,7 +56,11 @@ class Settings(EnvSettings):
         20, ge=1, le=10_000, validation_alias="RATE_LIMIT_PER_MINUTE"
     )
     min_relevance: float = Field(
-        DEFAULT_MIN_RELEVANCE, ge=-1.0, le=1.0, validation_alias="MIN_RELEVANCE"
+        DEFAULT_MIN_RELEVANCE,
+        ge=-1.0,
+        le=1.0,
+        allow_inf_nan=False,
+        validation_alias="MIN_RELEVANCE",
     )
     search_mode: Mode = Field("hybrid", validation_alias="SEARCH_MODE")
     max_question_chars: int = Field(

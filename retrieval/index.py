@@ -127,8 +127,13 @@ class IndexStore:
                 f"dim {manifest['dim']}), loaded model is {encoder.name} "
                 f"({encoder.fingerprint}, dim {encoder.dim}): rebuild with --full"
             )
-        dense = self.backend.dense.load(folder)
-        lexical = self.backend.lexical.load(folder / _LEXICAL)
+        try:
+            dense = self.backend.dense.load(folder)
+            lexical = self.backend.lexical.load(folder / _LEXICAL)
+        except (IndexCorrupt, IndexMismatch):
+            raise
+        except Exception as exc:  # whatever an engine raises on files it cannot read
+            raise IndexCorrupt(f"{folder}: cannot read index files ({exc})") from exc
         if not (len(dense) == manifest["passages"] == len(lexical)):
             raise IndexCorrupt(f"{folder}: passage counts disagree with the manifest")
         return IndexVersion(folder.name, manifest, dense, lexical)

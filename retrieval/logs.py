@@ -28,6 +28,15 @@ class RedactingFormatter(logging.Formatter):
         return text
 
 
+class QuietLibraries(logging.Filter):
+    """Drops third-party records below WARNING, whatever level a library later sets on its own
+    logger (bm25s sets DEBUG when it is first imported, after logging is configured)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        noisy = record.name.split(".")[0] in NOISY
+        return not noisy or record.levelno >= logging.WARNING
+
+
 def quiet_libraries() -> None:
     """Third-party loggers at WARNING."""
     for name in NOISY:
@@ -41,6 +50,7 @@ def setup_logging(
     logging.basicConfig(level=level.upper(), format=fmt, stream=sys.stderr)
     quiet_libraries()
     secrets = [s for s in secrets if s]
-    if secrets:
-        for handler in logging.getLogger().handlers:
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(QuietLibraries())
+        if secrets:
             handler.setFormatter(RedactingFormatter(fmt, secrets))

@@ -13,7 +13,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Self
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -21,6 +21,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 from pydantic_settings.sources.utils import parse_env_vars
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from retrieval.backends import DEFAULT_BACKEND, backend_names
 from retrieval.encoder import DEFAULT_MODEL
@@ -62,12 +64,20 @@ class EnvSettings(BaseSettings):
     """Common behaviour: variables by name, blanks ignored, values stripped, frozen."""
 
     model_config = SettingsConfigDict(
+        case_sensitive=True,
         env_ignore_empty=True,
         extra="ignore",
         frozen=True,
-        populate_by_name=True,
+        populate_by_name=True,  # code and tests may pass fields by name...
         str_strip_whitespace=True,
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_means_default(cls, values: Any) -> Any:
+        if isinstance(values, dict):
+            return {k: v for k, v in values.items() if not (isinstance(v, str) and not v.strip())}
+        return values
 
     @classmethod
     def settings_customise_sources(
@@ -79,9 +89,16 @@ class EnvSettings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         mapping = _MAPPING.get()
-        if mapping is not None:
-            return init_settings, _MappingSource(settings_cls, mapping)
-        return init_settings, env_settings, dotenv_settings, file_secret_settings
+        sources: tuple[PydanticBaseSettingsSource, ...] = (
+            (_MappingSource(settings_cls, mapping),)
+            if mapping is not None
+            else (env_settings, dotenv_settings)
+        )
+        for source in sources:
+            # ...but the environment only by the documented variable names: a stray TOKEN or
+            # MODEL variable must never be taken for TELEGRAM_BOT_TOKEN or EMBEDDING_MODEL.
+            source.config = {**source.config, "populate_by_name": False, "validate_by_name": False}
+        return (init_settings, *sources)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], **overrides: Any) -> Self:
@@ -114,6 +131,15 @@ class LibrarySettings(EnvSettings):
     cache_dir: Path = Field(
         default_factory=lambda: Path.home() / ".cache" / "sanad", validation_alias="MODEL_CACHE_DIR"
     )
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        try:
+            make_url(value)
+        except ArgumentError:
+            raise ValueError("not a database URL (e.g. sqlite:///data/sanad.db)") from None
+        return value
 
     @field_validator("index_backend")
     @classmethod

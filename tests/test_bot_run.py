@@ -61,3 +61,23 @@ def test_httpx_is_quiet_after_setup(monkeypatch: pytest.MonkeyPatch) -> None:
     assert logging.getLogger("httpx").getEffectiveLevel() == logging.WARNING
     assert logging.getLogger("bm25s").getEffectiveLevel() == logging.WARNING
     assert isinstance(root.handlers[0].formatter, logs.RedactingFormatter)
+
+
+def test_third_party_debug_lines_are_dropped_even_if_a_library_resets_its_level(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+
+    stream = io.StringIO()
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [logging.StreamHandler(stream)])
+    monkeypatch.setattr(root, "level", logging.DEBUG)
+    logs.setup_logging("DEBUG")
+    bm25s_logger = logging.getLogger("bm25s")
+    monkeypatch.setattr(bm25s_logger, "level", logging.DEBUG)  # what bm25s does on import
+    bm25s_logger.debug("Building index from tokens")
+    bm25s_logger.warning("a real problem")
+    logging.getLogger("sanad").debug("our own debug line")
+    text = stream.getvalue()
+    assert "Building index" not in text
+    assert "a real problem" in text and "our own debug line" in text

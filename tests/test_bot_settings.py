@@ -131,3 +131,34 @@ def test_search_mode_defaults_to_hybrid_and_rejects_unknown_modes():
     assert Settings.from_env({"SEARCH_MODE": "Dense"}).search_mode == "dense"
     with pytest.raises(SettingsError, match="SEARCH_MODE"):
         Settings.from_env({"SEARCH_MODE": "magic"})
+
+
+def test_only_the_documented_variable_names_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("TELEGRAM_BOT_TOKEN", "EMBEDDING_MODEL", "TOP_K", "USER_HASH_SALT", "ENV_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    # field names, in any case, are not variables: a stray TOKEN must never reach Telegram
+    monkeypatch.setenv("TOKEN", "ghp_unrelated")
+    monkeypatch.setenv("token", "ghp_unrelated")
+    monkeypatch.setenv("MODEL", "another-model")
+    monkeypatch.setenv("top_k", "7")
+    monkeypatch.setenv("LIBRARY", "x")
+    settings = Settings.load("/nonexistent/.env")
+    assert settings.token is None and settings.top_k == 3
+    assert settings.library.model == "default"
+
+
+def test_blank_values_mean_the_default() -> None:
+    settings = Settings.from_env(
+        {"TELEGRAM_BOT_TOKEN": "  ", "USER_HASH_SALT": " ", "TOP_K": " ", "INDEX_DIR": " "}
+    )
+    assert settings.token is None and settings.user_hash_salt is None and settings.top_k == 3
+    assert str(settings.library.index_dir) == "data/index"
+    assert settings.hash_user(42) != Settings.from_env({"USER_HASH_SALT": "x"}).hash_user(42)
+
+
+@pytest.mark.parametrize(
+    "env", [{"DATABASE_URL": "not a url"}, {"MIN_RELEVANCE": "nan"}, {"LOG_LEVEL": "LOUD"}]
+)
+def test_more_malformed_values_name_the_variable(env: dict[str, str]) -> None:
+    with pytest.raises(SettingsError, match=next(iter(env))):
+        Settings.from_env(env)
