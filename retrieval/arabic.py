@@ -7,6 +7,8 @@ import re
 import unicodedata
 from typing import Final
 
+from retrieval.lexicon import protected_terms
+
 # Harakat, tanween, shadda, sukun, superscript alef, Quranic annotation marks, tatweel.
 _DIACRITICS: Final = "\u0610-\u061a\u0640\u064b-\u065f\u0670\u06d6-\u06ed"
 # Zero-width characters, soft hyphen, bidi marks and isolates, Arabic letter mark, BOM.
@@ -59,6 +61,8 @@ _SUFFIXES: Final = ("هما", "كما", "هم", "هن", "كم", "ها", "نا", 
 _MIN_STEM: Final = 3
 # The divine name with its clitics: stripping "ال" would leave the stop word "له".
 _ALLAH: Final = frozenset(("الله", "والله", "بالله", "فالله", "لله", "ولله", "فلله", "تالله"))
+# Names and numbers kept whole once their article is stripped (retrieval/lexicon.py).
+_PROTECTED: Final = {normalize(word): normalize(term) for word, term in protected_terms().items()}
 
 
 def _strip_article(token: str) -> str:
@@ -79,6 +83,9 @@ def light_stem(token: str) -> str:
     stem = _strip_article(token)
     if stem == token and token.startswith("و") and len(token) >= 4:
         stem = _strip_article(token[1:])
+    protected = _PROTECTED.get(stem) or _PROTECTED.get(token)
+    if protected is not None:
+        return protected
     for suffix in _SUFFIXES:
         if stem.endswith(suffix) and len(stem) - len(suffix) >= _MIN_STEM:
             return stem[: -len(suffix)]
@@ -114,7 +121,16 @@ QUESTION_WORDS: Final[frozenset[str]] = frozenset(normalize(_QUESTION_WORDS).spl
 
 # Changes whenever a rule that shapes index terms changes, so stale lexical indexes are detected.
 # Sorted: repr() of a set changes between processes (string hashing is randomized).
-_RULES: Final = (_DIACRITICS, _INVISIBLE, _LETTERS, _ARTICLES, _SUFFIXES, _MIN_STEM, sorted(_ALLAH))
+_RULES: Final = (
+    _DIACRITICS,
+    _INVISIBLE,
+    _LETTERS,
+    _ARTICLES,
+    _SUFFIXES,
+    _MIN_STEM,
+    sorted(_ALLAH),
+    sorted(_PROTECTED.items()),
+)
 ANALYZER_VERSION: Final = (
     "light-1-" + hashlib.sha1(repr((_RULES, sorted(STOP_WORDS))).encode()).hexdigest()[:10]
 )
