@@ -18,7 +18,14 @@ from bot.format import arabic_digits, escape, format_date, shorten
 from bot.records import UsageStats, record_admin_action, usage_stats
 from bot.state import BotState, get_state, message_of, sender_id
 from retrieval.errors import BuildInProgress, RetrievalError
-from retrieval.types import ArticleRecord, BuildReport, IngestReport, LibraryStats, supported
+from retrieval.types import (
+    ArticleRecord,
+    BuildReport,
+    IngestProblem,
+    IngestReport,
+    LibraryStats,
+    supported,
+)
 
 log = logging.getLogger(__name__)
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024  # the Bot API's own download limit
@@ -136,14 +143,18 @@ def format_ingest_report(report: IngestReport) -> list[str]:
         lines.append(messages.ADD_UPDATED.format(count=len(report.updated), ids=ids))
     if report.unchanged:
         lines.append(messages.ADD_UNCHANGED.format(count=len(report.unchanged)))
-    if report.problems:
-        lines.append(messages.ADD_REJECTED.format(count=len(report.problems)))
-        for problem in report.problems[:PROBLEMS_SHOWN]:
-            reason = shorten(problem.reason, 200)
-            lines.append(
-                messages.ADD_PROBLEM.format(where=escape(problem.where), reason=escape(reason))
-            )
+    rejected = [p for p in report.problems if p.skipped]
+    noted = [p for p in report.problems if not p.skipped]
+    for problems, heading in ((rejected, messages.ADD_REJECTED), (noted, messages.ADD_NOTED)):
+        if problems:
+            lines.append(heading.format(count=len(problems)))
+            lines += [_problem_line(problem) for problem in problems[:PROBLEMS_SHOWN]]
     return lines or [messages.ADD_NOTHING]
+
+
+def _problem_line(problem: IngestProblem) -> str:
+    reason = escape(shorten(problem.reason, 200))
+    return messages.ADD_PROBLEM.format(where=escape(problem.where), reason=reason)
 
 
 # --- /delete ----------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat = query.message.chat if query.message else None
         if chat is not None:
             question = messages.EXAMPLE_QUESTIONS[action.index]
-            await ask(context, chat, query.from_user, question)
+            await ask(context, chat, query.from_user.id, question)
 
 
 async def _page(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, action: Page) -> None:

@@ -10,7 +10,7 @@ import contextlib
 import functools
 import logging
 
-from telegram import Chat, InlineKeyboardMarkup, Message, MessageEntity, Update, User
+from telegram import Chat, InlineKeyboardMarkup, Message, MessageEntity, Update
 from telegram.constants import ChatAction, ChatType
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
@@ -19,7 +19,7 @@ from bot import answers, messages
 from bot.answers import Send
 from bot.format import format_welcome
 from bot.keyboards import examples_keyboard
-from bot.state import get_state, message_of
+from bot.state import get_state, message_of, sender_id
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """In a private chat every text message is a question."""
     message = message_of(update)
-    await ask(context, message.chat, update.effective_user, message.text or "", reply_to=message)
+    await ask(context, message.chat, sender_id(update), message.text or "", reply_to=message)
 
 
 async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -52,7 +52,7 @@ async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         example = messages.EXAMPLE_QUESTIONS[0]
         await message.reply_text(messages.ASK_USAGE.format(example=example))
         return
-    await ask(context, message.chat, update.effective_user, question, reply_to=message)
+    await ask(context, message.chat, sender_id(update), question, reply_to=message)
 
 
 async def on_group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -60,7 +60,7 @@ async def on_group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     message = message_of(update)
     question = addressed_question(message, context.bot.username, context.bot.id)
     if question is not None:
-        await ask(context, message.chat, update.effective_user, question, reply_to=message)
+        await ask(context, message.chat, sender_id(update), question, reply_to=message)
 
 
 def addressed_question(message: Message, username: str, bot_id: int) -> str | None:
@@ -86,13 +86,13 @@ def addressed_question(message: Message, username: str, bot_id: int) -> str | No
 async def ask(
     context: ContextTypes.DEFAULT_TYPE,
     chat: Chat,
-    user: User | None,
+    user_id: int,
     text: str,
     *,
     reply_to: Message | None = None,
 ) -> None:
-    """Answer a question in `chat` (as a reply to `reply_to` when given), "typing…" meanwhile."""
-    user_id = user.id if user else chat.id
+    """Answer `user_id`'s question in `chat` (as a reply to `reply_to` when given), "typing…"
+    meanwhile; `user_id` keys the rate limit and the stored hash (see `state.sender_id`)."""
     send = _sender(context, chat, reply_to)
     typing = functools.partial(_typing, context, chat.id)
     await answers.answer(get_state(context), user_id, chat.type, text, send, typing)

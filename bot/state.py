@@ -66,8 +66,22 @@ def message_of(update: Update) -> Message:
     return message
 
 
+# Accounts Telegram puts in `from` for messages whose real sender is a chat: anonymous group
+# admins (@GroupAnonymousBot), posts sent as a channel (@Channel_Bot), and channel posts
+# forwarded into a linked discussion group (777000). Every such sender shares one user id, so
+# limits and stored hashes are keyed on `sender_chat` instead.
+SERVICE_ACCOUNTS = frozenset({1087968824, 136817688, 777000})
+
+
 def sender_id(update: Update) -> int:
-    """Who sent the update: the user, or the chat for anonymous senders."""
-    if update.effective_user is not None:
-        return update.effective_user.id
+    """Who sent the update: the user; the sending chat for anonymous admins and channels; the
+    chat when there is no user at all."""
+    user = update.effective_user
+    message = update.effective_message
+    if user is not None and (user.id not in SERVICE_ACCOUNTS or message is None):
+        return user.id
+    if message is not None and message.sender_chat is not None:
+        return message.sender_chat.id
+    if user is not None:
+        return user.id
     return message_of(update).chat.id

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # httpx logs every request URL at INFO, and Bot API URLs contain the token; at INFO,
 # sentence-transformers draws a progress bar per question; bm25s sets itself to DEBUG.
-NOISY = ("bm25s", "httpx", "httpcore", "sentence_transformers", "transformers")
+NOISY = ("bm25s", "faiss", "httpx", "httpcore", "sentence_transformers", "transformers")
 
 
 class RedactingFormatter(logging.Formatter):

@@ -112,10 +112,40 @@ def test_ingest_report_lists_outcomes_and_reasons() -> None:
         added=[5, 6],
         updated=[2],
         unchanged=[1],
-        problems=[IngestProblem("news.jsonl", 3, "broken JSON <line>")],
+        problems=[
+            IngestProblem("news.jsonl", 3, "broken JSON <line>"),
+            IngestProblem("news.jsonl", 4, "date 'أمس' not understood", skipped=False),
+        ],
     )
     lines = format_ingest_report(report)
     text = "\n".join(lines)
     visible(text)
     assert "5، 6" in text and "news.jsonl:3" in text and "&lt;line&gt;" in text
+    assert messages.ADD_REJECTED.format(count=1) in lines
+    assert messages.ADD_NOTED.format(count=1) in lines and "news.jsonl:4" in text
     assert format_ingest_report(IngestReport([], [], [], [])) == [messages.ADD_NOTHING]
+
+
+def test_service_accounts_are_keyed_on_the_sending_chat() -> None:
+    from telegram import Update
+
+    from bot.state import sender_id
+
+    anonymous = User(1087968824, "Group", is_bot=True, username="GroupAnonymousBot")
+    channel_bot = User(136817688, "Channel", is_bot=True, username="Channel_Bot")
+    other_group = Chat(-200, Chat.SUPERGROUP)
+    channel = Chat(-300, Chat.CHANNEL)
+
+    def update(user: User | None, sender_chat: Chat | None, chat: Chat = GROUP) -> Update:
+        message = Message(
+            1, datetime.now(UTC), chat, from_user=user, sender_chat=sender_chat, text="x"
+        )
+        return Update(1, message=message)
+
+    assert sender_id(update(anonymous, GROUP)) == GROUP.id
+    assert sender_id(update(anonymous, other_group, other_group)) == other_group.id
+    assert sender_id(update(channel_bot, channel)) == channel.id
+    assert sender_id(update(ALICE, None)) == ALICE.id
+    # a user posting on behalf of a chat is still the user only when Telegram names the user
+    assert sender_id(update(ALICE, channel)) == ALICE.id
+    assert sender_id(update(None, None)) == GROUP.id

@@ -267,8 +267,13 @@ class Client:
         entities: list[dict[str, Any]] | None = None,
         reply_to: int | None = None,
         title: str | None = None,
+        sender: dict[str, Any] | None = None,
     ) -> int:
-        """A user sends text; /commands and @mentions get entities. Returns the message_id."""
+        """A user sends text; /commands and @mentions get entities. Returns the message_id.
+
+        `sender` overrides fields of the sender and the message, e.g. an anonymous group admin:
+        {"is_bot": True, "username": "GroupAnonymousBot", "sender_chat": True}.
+        """
         return self._post(
             "/_test/message",
             text=text,
@@ -278,6 +283,7 @@ class Client:
             entities=entities,
             reply_to=reply_to,
             title=title,
+            **(sender or {}),
         )["message_id"]
 
     def send_command(

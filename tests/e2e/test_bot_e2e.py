@@ -561,6 +561,57 @@ def test_webhook_mode(emulator: Emulator, sanad: Sanad, tmp_path: Path, user_id:
     assert "Traceback" not in process.log() and token.split(":")[1] not in process.log()
 
 
+GROUP_ANONYMOUS_BOT = 1087968824  # Telegram's sender of every anonymous admin's message
+ANONYMOUS = {"is_bot": True, "first_name": "Group", "username": "GroupAnonymousBot"}
+
+
+def test_anonymous_admins_of_two_groups_are_not_one_user(
+    emulator: Emulator, sanad: Sanad, tmp_path: Path, user_id: int
+) -> None:
+    """Every anonymous admin is @GroupAnonymousBot: limits must be per sending chat."""
+    token = "987654322:sanad-anonymous-test-token"
+    env = {
+        **emulator.bot_env(token),
+        "DATABASE_URL": str(sanad.engine.url),
+        "INDEX_DIR": str(sanad.index_dir),
+        "RATE_LIMIT_PER_MINUTE": "3",
+        "ENV_FILE": str(tmp_path / "no.env"),
+    }
+    first, second = -(10**12) - user_id, -(10**12) - user_id - 1
+
+    def anonymous_ask(client: Client, group: int, question: str) -> None:
+        client.send_message(
+            f"/ask {question}",
+            user_id=GROUP_ANONYMOUS_BOT,
+            chat_id=group,
+            chat_type="supergroup",
+            sender={**ANONYMOUS, "sender_chat": True},
+        )
+
+    with emulator.client(token) as client:
+        process = BotProcess.python_script(
+            REPO_ROOT / "run_bot.py",
+            env=env,
+            log_path=tmp_path / "bot.log",
+            ready=client.is_polling,
+            startup_timeout=300,
+        )
+        with process:
+            for n in range(4):
+                anonymous_ask(client, first, f"كم بلغ سعر برميل النفط؟ {n}")
+            replies = client.wait_for_bot_messages(first, 4, timeout=WAIT)
+            anonymous_ask(client, second, "كم بلغ سعر برميل النفط؟")
+            [other] = client.wait_for_bot_messages(second, 1, timeout=WAIT)
+            anonymous_ask(client, second, "كم سيغيب سامي خضيرة عن الملاعب؟")
+            again = client.wait_for_bot_messages(second, 2, timeout=WAIT)[1]
+    assert [("📰" in (r.text or "")) for r in replies].count(True) == 3
+    assert any((r.text or "").startswith("أرسلت أسئلة كثيرة") for r in replies)
+    # another group's anonymous admin is not "the same user": answered, twice
+    assert "📰" in (other.text or "") and "خضيرة" in (again.text or "")
+    assert process.returncode == 0, process.tail()
+    assert "Traceback" not in process.log()
+
+
 def test_without_a_token_run_bot_is_a_console_chat(sanad: Sanad, tmp_path: Path) -> None:
     """`make run` with no TELEGRAM_BOT_TOKEN: questions from stdin, answers on stdout."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_"))}

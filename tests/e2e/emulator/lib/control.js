@@ -30,7 +30,7 @@ function userAndChat(state, body) {
   const userId = Number(body.user_id);
   if (!Number.isSafeInteger(userId)) throw badRequest('user_id is required');
   const from = {
-    id: userId, is_bot: false, first_name: body.first_name || `User ${userId}`,
+    id: userId, is_bot: Boolean(body.is_bot), first_name: body.first_name || `User ${userId}`,
     username: body.username || `user${userId}`, language_code: body.language_code || 'ar',
   };
   const type = body.chat_type || 'private';
@@ -59,6 +59,10 @@ function userMedia(state, media) {
 async function userMessage(state, token, body) {
   const { from, chat } = userAndChat(state, body);
   const message = { from, chat, date: now() };
+  // Anonymous group admins and posts sent as a channel: Telegram names the chat in sender_chat
+  // (`true` for the message's own chat, as for anonymous admins).
+  if (body.sender_chat === true) message.sender_chat = chat;
+  else if (body.sender_chat) message.sender_chat = state.rememberChat(body.sender_chat);
   if (body.media) {
     Object.assign(message, userMedia(state, body.media));
     if (body.caption) message.caption = body.caption;
