@@ -7,13 +7,15 @@ import hashlib
 import json
 import zlib
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
+from charset_normalizer import from_bytes
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from corpus.dates import DateNotUnderstood, parse_date
 from corpus.models import Article, Passage
 from corpus.split import clean_text, split_passages
 from corpus.types import SUFFIXES, ArticleRecord, IngestProblem, IngestReport, supported
@@ -53,7 +55,11 @@ def parse_document(name: str, data: bytes) -> tuple[list[ArticleRecord], list[In
             return [], [IngestProblem(name, None, str(exc))]
     text = _decode(data)
     if text is None:
-        return [], [IngestProblem(name, None, "unknown encoding (not UTF-8/UTF-16)")]
+        return [], [
+            IngestProblem(
+                name, None, "unknown encoding (not UTF-8, UTF-16, windows-1256 or ISO-8859-6)"
+            )
+        ]
     if lower.endswith((".txt", ".md")):
         return _parse_plain(name, text, markdown=lower.endswith(".md"))
     if lower.endswith(".json"):
@@ -67,7 +73,8 @@ def parse_document(name: str, data: bytes) -> tuple[list[ArticleRecord], list[In
 
 
 def _decode(data: bytes) -> str | None:
-    """UTF-8 (BOM optional) or UTF-16 with a BOM; None for anything else."""
+    """UTF-8 (BOM optional), UTF-16 with a BOM, or a legacy Arabic code page (windows-1256,
+    ISO-8859-6) detected by charset-normalizer; None for anything else."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding = "utf-16"
     else:
@@ -75,9 +82,28 @@ def _decode(data: bytes) -> str | None:
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError:
-        return None
+        return _decode_legacy_arabic(data)
     # UTF-16 without a BOM decodes as "valid" UTF-8 full of NULs.
     return None if "\x00" in text else text
+
+
+# Arabic archives still come in these; any other legacy encoding is refused rather than guessed.
+LEGACY_ARABIC = ("cp1256", "iso8859_6")
+# Share of letters that must be Arabic for a legacy decoding to be believed: a Latin-1 file
+# also "decodes" as windows-1256 (which keeps the French letters), but it is not Arabic text.
+_MIN_ARABIC_LETTERS = 0.5
+
+
+def _decode_legacy_arabic(data: bytes) -> str | None:
+    match = from_bytes(data, cp_isolation=list(LEGACY_ARABIC)).best()
+    if match is None:
+        return None
+    text = str(match)
+    letters = [ch for ch in text if ch.isalpha()]
+    arabic = sum("\u0600" <= ch <= "\u06ff" for ch in letters)
+    if "\x00" in text or not letters or arabic / len(letters) < _MIN_ARABIC_LETTERS:
+        return None
+    return text
 
 
 def _parse_plain(
@@ -127,13 +153,17 @@ def _parse_objects(
         record_or_reason = _record(item)
         if isinstance(record_or_reason, str):
             problems.append(IngestProblem(name, line, f"{label}: {record_or_reason}"))
-        else:
-            records.append(record_or_reason)
+            continue
+        record, warning = record_or_reason
+        records.append(record)
+        if warning is not None:
+            problems.append(IngestProblem(name, line, f"{label}: {warning}", skipped=False))
     return records, problems
 
 
-def _record(item: dict[str, Any]) -> ArticleRecord | str:
-    """A record from one JSON object, or the reason it is unusable."""
+def _record(item: dict[str, Any]) -> tuple[ArticleRecord, str | None] | str:
+    """A record from one JSON object and what was wrong with it but not fatal (a date that
+    cannot be read: the article is kept without one), or the reason it is unusable."""
     body = clean_text(_string(item.get("text")) or _string(item.get("body")) or "")
     if not body:
         return "no text"
@@ -142,15 +172,21 @@ def _record(item: dict[str, Any]) -> ArticleRecord | str:
         return "no title"
     identifier = item.get("id")
     external_id = str(identifier).strip() if isinstance(identifier, str | int) else ""
-    return ArticleRecord(
+    warning = None
+    try:
+        published_at = parse_date(item.get("published_at") or item.get("date"))
+    except DateNotUnderstood as exc:
+        published_at, warning = None, f"{exc}; stored without a date"
+    record = ArticleRecord(
         title=title,
         body=body,
         source=_string(item.get("source")),
         url=_string(item.get("url")),
-        published_at=parse_date(item.get("published_at") or item.get("date")),
+        published_at=published_at,
         external_id=external_id or None,
         language=_string(item.get("language")) or "ar",
     )
+    return record, warning
 
 
 def _string(value: Any) -> str | None:
@@ -169,17 +205,6 @@ def _gunzip(data: bytes, limit: int) -> bytes:
     if not inflater.eof:
         raise EOFError("truncated gzip data")
     return out
-
-
-def parse_date(value: Any) -> datetime | None:
-    """ISO 8601 or YYYY-MM-DD to an aware UTC datetime (naive taken as UTC); None if unusable."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def read_paths(paths: Iterable[Path]) -> tuple[list[ArticleRecord], list[IngestProblem]]:

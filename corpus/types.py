@@ -71,6 +71,8 @@ class IngestProblem:
     path: str
     line: int | None
     reason: str
+    # False for a record that was stored all the same, with the faulty field left empty.
+    skipped: bool = True
 
     def __str__(self) -> str:
         return f"{self.path}: {self.reason}"

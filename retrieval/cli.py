@@ -72,7 +72,8 @@ def cmd_ingest(args: argparse.Namespace, settings: LibrarySettings) -> int:
     report = library.ingest_paths(args.paths)
     print(report.summary())
     for problem in report.problems:
-        print(f"  skipped {problem.where}: {problem.reason}", file=sys.stderr)
+        kind = "skipped" if problem.skipped else "note"
+        print(f"  {kind} {problem.where}: {problem.reason}", file=sys.stderr)
     if not args.no_build and (report.changed or library.is_stale()):
         print(library.build(show_progress=True).summary())
     stored = report.added or report.updated or report.unchanged

@@ -62,13 +62,17 @@ def test_parse_jsonl_keeps_good_lines_and_names_bad_ones() -> None:
         ("upload.jsonl", 3),
         ("upload.jsonl", 4),
         ("upload.jsonl", 6),
+        ("upload.jsonl", 7),
     ]
     assert problems[0].reason.startswith("line 2: invalid JSON (Expecting ")
     assert [p.reason for p in problems[1:]] == [
         "line 3: no text",
         "line 4: expected a JSON object, got list",
         "line 6: no title",
+        "line 7: date 'أمس' not understood; stored without a date",
     ]
+    # the record with the unreadable date is kept (without a date), the others are skipped
+    assert [p.skipped for p in problems] == [True, True, True, True, False]
     assert records == [
         ArticleRecord(
             title="خبر أول",
@@ -90,10 +94,15 @@ def test_parse_encodings() -> None:
         codecs.BOM_UTF16_BE + "\r\n".join(text.split("\n")).encode("utf-16-be"),
     ):
         assert parse_document("a.txt", data) == (expected, [])
-    for data in (text.encode("cp1256"), "Café crème\n\nbody".encode("latin-1")):
+    # Arabic archives in legacy code pages are detected and decoded...
+    for encoding in ("cp1256", "iso8859_6"):
+        assert parse_document("old.txt", text.encode(encoding)) == (expected, [])
+    # ...but text that is not Arabic in them, or not text at all, is still refused.
+    unknown = "unknown encoding (not UTF-8, UTF-16, windows-1256 or ISO-8859-6)"
+    for data in ("Café crème\n\nbody".encode("latin-1"), bytes(range(256)) * 4):
         assert parse_document("old.txt", data) == (
             [],
-            [IngestProblem("old.txt", None, "unknown encoding (not UTF-8/UTF-16)")],
+            [IngestProblem("old.txt", None, unknown)],
         )
     # UTF-16 without a BOM is rejected, not stored as text full of NULs.
     assert parse_document("a.txt", text.encode("utf-16-le"))[1][0].reason.startswith("unknown")
@@ -192,7 +201,8 @@ def test_bad_files_do_not_block_good_ones(factory: sessionmaker[Session], tmp_pa
             {"id": "g1", "title": "جيد", "text": ARABIC}, "{broken", {"id": "g2", "title": "فارغ"}
         )
     )
-    (folder / "legacy.txt").write_bytes(f"عنوان\n{ARABIC}".encode("cp1256"))
+    # a legacy code page that is not Arabic (windows-1256 Arabic is decoded: test_parse_encodings)
+    (folder / "legacy.txt").write_bytes("Café crème\nUne brève.".encode("latin-1"))
     (tmp_path / "slides.pptx").write_bytes(b"PK")
     report = ingest_paths(factory, [folder, tmp_path / "slides.pptx"])
     assert len(report.added) == 2
