@@ -23,6 +23,10 @@ _LETTERS: Final = (
     ("ة", "ه"),
     ("ی", "ي"),  # Persian yeh
     ("ک", "ك"),  # Persian keheh
+    # Hamza seats: Saudi papers print both الشئون and الشؤون, مسئول and مسؤول. Folding both
+    # seats to a bare hamza: ARCD-train lexical MRR@10 0.822 -> 0.823 (to و/ي: 0.822).
+    ("ؤ", "ء"),
+    ("ئ", "ء"),
 )
 _EASTERN_DIGITS: Final = re.compile("[\u0660-\u0669\u06f0-\u06f9]")
 _DIGITS: Final = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
@@ -30,6 +34,13 @@ _DIGITS: Final = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "0123
 _SEPARATOR: Final = re.compile(r"[\W_]+")
 # Runs of letters or runs of digits: "عام2017" is two tokens.
 _TOKEN: Final = re.compile(r"[^\W\d_]+|\d+")
+
+
+def strip_marks(text: str) -> str:
+    """NFKC, without harakat, tatweel or invisible marks: the same words, one spelling of their
+    vocalization. What the encoder sees of questions and passages (ARCD-train dense
+    recall@1 0.801 -> 0.808, hybrid 0.882 -> 0.886; folding letters too: 0.792 / 0.877)."""
+    return _DELETE.sub("", unicodedata.normalize("NFKC", text))
 
 
 def _fold(text: str) -> str:
@@ -41,6 +52,11 @@ def _fold(text: str) -> str:
     if _EASTERN_DIGITS.search(text):
         text = text.translate(_DIGITS)
     return text.lower()
+
+
+def fold_word(word: str) -> str:
+    """The spelling-variant key of one word: marks stripped, letter variants folded."""
+    return _fold(word)
 
 
 def normalize(text: str) -> str:

@@ -25,15 +25,17 @@ from pathlib import Path
 
 import numpy as np
 
+from retrieval.arabic import strip_marks
 from retrieval.backends import DEFAULT_BACKEND, Backend, DenseIndex, LexicalIndex, get_backend
 from retrieval.encoder import Encoder
 from retrieval.errors import BuildInProgress, IndexCorrupt, IndexMismatch, IndexNotReady
+from retrieval.spelling import Spelling
 from retrieval.types import BuildReport
 
 FORMAT_VERSION = 1
 KEEP_VERSIONS = 2
 EMBED_BATCH = 32  # passages per encoder call; progress is reported after each
-_KEYS, _LEXICAL, _MANIFEST = "keys.npy", "lexical", "manifest.json"
+_KEYS, _LEXICAL, _SPELLING, _MANIFEST = "keys.npy", "lexical", "spelling.json", "manifest.json"
 
 Progress = Callable[[int, int], None]
 
@@ -55,6 +57,7 @@ class IndexVersion:
     manifest: dict
     dense: DenseIndex
     lexical: LexicalIndex
+    spelling: Spelling
 
     @property
     def size(self) -> int:
@@ -62,8 +65,9 @@ class IndexVersion:
 
 
 def embedding_text(item: IndexInput) -> str:
-    """What gets embedded for a passage: its article title gives context the passage may lack."""
-    return f"{item.title}\n{item.text}" if item.title else item.text
+    """What gets embedded for a passage: its article title gives context the passage may lack;
+    vocalization and invisible marks are stripped, as from questions (`arabic.strip_marks`)."""
+    return strip_marks(f"{item.title}\n{item.text}" if item.title else item.text)
 
 
 def embedding_key(encoder_fingerprint: str, text: str) -> bytes:
@@ -130,13 +134,14 @@ class IndexStore:
         try:
             dense = self.backend.dense.load(folder)
             lexical = self.backend.lexical.load(folder / _LEXICAL)
+            spelling = Spelling.load(folder / _SPELLING)
         except (IndexCorrupt, IndexMismatch):
             raise
         except Exception as exc:  # whatever an engine raises on files it cannot read
             raise IndexCorrupt(f"{folder}: cannot read index files ({exc})") from exc
         if not (len(dense) == manifest["passages"] == len(lexical)):
             raise IndexCorrupt(f"{folder}: passage counts disagree with the manifest")
-        return IndexVersion(folder.name, manifest, dense, lexical)
+        return IndexVersion(folder.name, manifest, dense, lexical, spelling)
 
     @contextlib.contextmanager
     def build_lock(self) -> Iterator[None]:
@@ -177,6 +182,7 @@ class IndexStore:
             ids = [item.passage_id for item in items]
             self.backend.dense.build(ids, vectors).save(work)
             self.backend.lexical.build(ids, texts).save(work / _LEXICAL)
+            Spelling.learn(texts).save(work / _SPELLING)
             _save_keys(work / _KEYS, keys)
             seconds = time.perf_counter() - started
             report = BuildReport(name, len(items), embedded, len(items) - embedded, seconds)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from corpus.split import content_sentences
 from corpus.store import article_bodies, passage_views
 from corpus.types import PassageView
+from retrieval.arabic import strip_marks
 from retrieval.dedupe import group_duplicates
 from retrieval.encoder import Encoder
 from retrieval.errors import EmptyQuery, IndexNotReady
@@ -77,7 +78,12 @@ class Retriever:
         reprints of one story folded into one hit (`also_in`) unless `fold=False`."""
         text = clean_question(question)
         version = self.version  # one consistent version for the whole request
-        query_vector = self.encoder.encode_queries([text])[0] if mode != "lexical" else None
+        query_vector = None
+        if mode != "lexical":
+            # The encoder sees the question as the corpus spells it: spelling variants of one
+            # question embed identically (retrieval/spelling.py).
+            spelled = version.spelling.respell(strip_marks(text))
+            query_vector = self.encoder.encode_queries([spelled])[0]
         ranked, dense_scores = self._rank(version, text, query_vector, mode)
         wanted = offset + k
         hits = self._assemble(version, ranked, dense_scores, wanted, collapse, fold)

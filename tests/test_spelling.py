@@ -1,0 +1,37 @@
+"""Spelling variants of a question reach the encoder as the corpus spells the words."""
+
+from __future__ import annotations
+
+from retrieval.arabic import strip_marks
+from retrieval.spelling import Spelling
+
+CORPUS = [
+    "ما الذي اتفق عليه الجانبان بشأن الهجرة غير الشرعية",
+    "وزارة الشؤون الاجتماعية والشؤون البلدية",
+    "وزارة الشئون الإسلامية",
+    "التقى علي بن حسن على هامش المؤتمر على الحدود",
+]
+
+
+def test_words_the_corpus_never_writes_so_are_respelled() -> None:
+    spelling = Spelling.learn(CORPUS)
+    assert spelling.respell("بشان الهجره غير الشرعيه") == "بشأن الهجرة غير الشرعية"
+    vocalized = strip_marks("بِشَأْنِ الهِجْرَةِ غَيْرِ الشَّرْعِيَّةِ")
+    assert spelling.respell(vocalized) == "بشأن الهجرة غير الشرعية"
+
+
+def test_words_the_corpus_writes_so_are_kept() -> None:
+    spelling = Spelling.learn(CORPUS)
+    # both seats occur in the corpus: the reader's spelling is a real one
+    assert spelling.respell("الشئون") == "الشئون" and spelling.respell("الشؤون") == "الشؤون"
+    # «علي» (a name) and «على» (a preposition) fold together but both occur: kept as typed
+    assert spelling.respell("علي") == "علي" and spelling.respell("على") == "على"
+    # unknown words and digits are left alone
+    assert spelling.respell("كازورلا 2015") == "كازورلا 2015"
+
+
+def test_round_trip(tmp_path) -> None:
+    spelling = Spelling.learn(CORPUS)
+    spelling.save(tmp_path / "spelling.json")
+    again = Spelling.load(tmp_path / "spelling.json")
+    assert again.respell("بشان الهجره") == "بشأن الهجرة" and len(again) == len(spelling)
