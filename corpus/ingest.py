@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from corpus.dates import DateNotUnderstood, parse_date
 from corpus.models import Article, Passage
-from corpus.split import clean_text, split_passages
+from corpus.split import clean_text, fit_passages, split_passages
 from corpus.types import SUFFIXES, ArticleRecord, IngestProblem, IngestReport, supported
 
 _COMMIT_EVERY = 500
@@ -231,8 +231,17 @@ def read_paths(paths: Iterable[Path]) -> tuple[list[ArticleRecord], list[IngestP
     return records, problems
 
 
-def ingest_records(session: Session, records: Iterable[ArticleRecord]) -> IngestReport:
-    """Add new articles, re-split changed ones, skip unchanged ones; commits as it goes."""
+# Whether the passage `text` of an article titled `title` is too long to index whole.
+TooLong = Callable[[str, str], bool]
+
+
+def ingest_records(
+    session: Session, records: Iterable[ArticleRecord], too_long: TooLong | None = None
+) -> IngestReport:
+    """Add new articles, re-split changed ones, skip unchanged ones; commits as it goes.
+
+    `too_long(title, passage)`, when given, marks passages to cut further (the encoder's window).
+    """
     outcomes: dict[str, list[int]] = {"added": [], "updated": [], "unchanged": []}
     problems: list[IngestProblem] = []
     seen_added: set[int] = set()
@@ -240,7 +249,7 @@ def ingest_records(session: Session, records: Iterable[ArticleRecord]) -> Ingest
         if not clean_text(record.body):
             problems.append(IngestProblem(f"record {number}", None, "no text"))
             continue
-        outcome, article_id = _upsert(session, record)
+        outcome, article_id = _upsert(session, record, too_long)
         # A file repeating an article: report it once, as added.
         if article_id in seen_added:
             continue
@@ -261,7 +270,9 @@ def ingest_paths(session_factory: Callable[[], Session], paths: Iterable[Path]) 
     return IngestReport(report.added, report.updated, report.unchanged, problems + report.problems)
 
 
-def _upsert(session: Session, record: ArticleRecord) -> tuple[str, int]:
+def _upsert(
+    session: Session, record: ArticleRecord, too_long: TooLong | None = None
+) -> tuple[str, int]:
     """Store one record; returns the outcome and the article id."""
     title, body = clean_text(record.title), clean_text(record.body)
     digest = content_hash(title, body)
@@ -286,7 +297,7 @@ def _upsert(session: Session, record: ArticleRecord) -> tuple[str, int]:
     _set_metadata(article, record)
     if record.external_id is not None:
         article.external_id = record.external_id
-    article.passages = _passages(body)
+    article.passages = _passages(title, body, too_long)
     session.flush()
     return outcome, article.id
 
@@ -314,7 +325,10 @@ def _find(session: Session, record: ArticleRecord, digest: str) -> Article | Non
     return session.scalars(query.order_by(Article.id).limit(1)).first()
 
 
-def _passages(body: str) -> list[Passage]:
+def _passages(title: str, body: str, too_long: TooLong | None) -> list[Passage]:
+    spans = split_passages(body)
+    if too_long is not None:
+        spans = fit_passages(spans, lambda text: too_long(title, text))
     return [
         Passage(
             ordinal=ordinal,
@@ -323,5 +337,5 @@ def _passages(body: str) -> list[Passage]:
             char_end=span.char_end,
             content_hash=text_hash(span.text),
         )
-        for ordinal, span in enumerate(split_passages(body))
+        for ordinal, span in enumerate(spans)
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -156,6 +157,34 @@ def split_passages(
                 segments.extend(_windows(sentences, max_words, overlap_sentences))
         spans = _pack(body, segments, min_words, max_words)
     return [PassageSpan(body[start:end], start, end) for start, end in spans]
+
+
+def fit_passages(spans: list[PassageSpan], too_long: Callable[[str], bool]) -> list[PassageSpan]:
+    """`spans` with every passage that is `too_long` (e.g. over the encoder's token window)
+    cut in two, at the sentence boundary nearest its middle (else a space), until each fits."""
+    out: list[PassageSpan] = []
+    todo = list(reversed(spans))
+    while todo:
+        span = todo.pop()
+        if not too_long(span.text) or len(span.text.split()) < 2:
+            out.append(span)
+            continue
+        cut = _middle_cut(span.text)
+        first, second = span.text[:cut].rstrip(), span.text[cut:].lstrip()
+        second_start = span.char_end - len(second)
+        todo.append(PassageSpan(second, second_start, span.char_end))
+        todo.append(PassageSpan(first, span.char_start, span.char_start + len(first)))
+    return out
+
+
+def _middle_cut(text: str) -> int:
+    """A cut point near the middle of `text`: a sentence end, else a space."""
+    middle = len(text) // 2
+    ends = [end for _, end in split_sentences(text)[:-1]]
+    if ends:
+        return min(ends, key=lambda end: abs(end - middle))
+    spaces = [i for i, ch in enumerate(text) if ch.isspace()]
+    return min(spaces, key=lambda i: abs(i - middle))
 
 
 def _count_words(text: str) -> int:

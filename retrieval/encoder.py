@@ -22,8 +22,11 @@ class Encoder(Protocol):
     name: str
     fingerprint: str
     dim: int
+    max_tokens: int  # the model's window; longer input is truncated by the model
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def count_passage_tokens(self, text: str) -> int: ...
 
     def encode_passages(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray: ...
 
@@ -38,6 +41,7 @@ class SentenceTransformerEncoder:
         dimension = getattr(model, "get_embedding_dimension", None)
         dimension = dimension or model.get_sentence_embedding_dimension  # sentence-transformers<6
         self.dim = int(dimension())
+        self.max_tokens = int(model.max_seq_length)
         # Inference is thread-safe in torch. Questions take no lock, so they are answered while
         # an index build encodes passages (measured: a held lock made them wait ~15 s per
         # build batch); builds serialize among themselves so two never compete for the cores.
@@ -49,6 +53,11 @@ class SentenceTransformerEncoder:
             list(texts), normalize_embeddings=True, convert_to_numpy=True
         )
         return np.asarray(vectors, dtype=np.float32)
+
+    def count_passage_tokens(self, text: str) -> int:
+        """Tokens the model sees for a passage, prompt and special tokens included."""
+        prompt = self._model.prompts.get("document", "")
+        return len(self._model.tokenizer(prompt + text)["input_ids"])
 
     def encode_passages(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
         """Encode passages (with the model's document prompt)."""

@@ -24,7 +24,7 @@ from corpus.store import (
 from retrieval.backends import get_backend
 from retrieval.encoder import Encoder, load_encoder
 from retrieval.errors import IndexCorrupt, IndexMismatch, IndexNotReady
-from retrieval.index import IndexInput, IndexStore, Progress
+from retrieval.index import IndexInput, IndexStore, Progress, embedding_text
 from retrieval.search import Mode, Retriever
 from retrieval.settings import LibrarySettings
 from retrieval.types import (
@@ -135,8 +135,13 @@ class Library:
         self, records: Iterable[ArticleRecord], problems: list[IngestProblem]
     ) -> IngestReport:
         with self._write_lock, self.session_factory() as session:
-            report = ingest_records(session, records)
+            report = ingest_records(session, records, self._too_long)
         return replace(report, problems=[*problems, *report.problems])
+
+    def _too_long(self, title: str, text: str) -> bool:
+        """Whether the encoder would truncate this passage (then ingest cuts it further)."""
+        embedded = embedding_text(IndexInput(0, title, text))
+        return self.encoder.count_passage_tokens(embedded) > self.encoder.max_tokens
 
     def delete_article(self, article_id: int) -> bool:
         """Remove an article and its passages (searches skip it at once; rebuild to compact)."""

@@ -22,6 +22,10 @@ class FakeEncoder:
     name = "fake"
     fingerprint = "fake-1"
     dim = 64
+    max_tokens = 512
+
+    def count_passage_tokens(self, text: str) -> int:
+        return len(text.split()) + 2
 
     def __init__(self) -> None:
         self.passages_encoded = 0
