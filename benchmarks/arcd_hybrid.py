@@ -31,14 +31,10 @@ from corpus.split import split_sentences
 from retrieval import arabic
 from retrieval.backends.lexical_bm25 import Bm25Index
 from retrieval.fusion import CANDIDATES, fuse
-from retrieval.sentences import best_sentence, sentence_scores
+from retrieval.sentences import best_sentence
 
 ROOT = Path(__file__).resolve().parent.parent
 RRF_K = 60
-# Weight of the question/sentence cosine in `best_sentence_with_vectors`. It mostly breaks
-# lexical ties (0.5-2 measure the same): 0.820 -> 0.833 on ARCD-train, for one encoder call
-# per sentence.
-SENTENCE_DENSE_WEIGHT = 1.0
 
 
 def rrf(
@@ -65,15 +61,9 @@ def best_sentence_with_vectors(
     sentence_vectors: np.ndarray,
     query_vector: np.ndarray,
 ) -> tuple[int, int] | None:
-    """`best_sentence` with the question/sentence cosine added to each sentence's score."""
-    if not spans:
-        return None
-    if len(sentence_vectors) != len(spans):
-        raise ValueError(f"{len(sentence_vectors)} sentence vectors for {len(spans)} spans")
-    scores = sentence_scores(question, [passage[start:end] for start, end in spans])
+    """`best_sentence` with the question/sentence cosine of every sentence."""
     cosines = np.asarray(sentence_vectors, dtype=np.float32) @ np.asarray(query_vector)
-    total = [s + SENTENCE_DENSE_WEIGHT * float(c) for s, c in zip(scores, cosines, strict=True)]
-    return spans[max(range(len(spans)), key=total.__getitem__)]
+    return best_sentence(question, passage, spans, cosines.tolist())
 
 
 SPLITS = {"train": "arcd-train.json", "test": "arcd-test.json", "full": "arcd.json"}

@@ -15,9 +15,10 @@ from pathlib import Path
 
 from corpus.ingest import read_paths
 from corpus.split import clean_text, split_passages
-from retrieval.dedupe import MIN_CONTAINMENT, containment, shingles
+from retrieval.dedupe import MIN_CONTAINMENT, MIN_SHINGLES, containment, overlap, shingles
 
 ROOT = Path(__file__).resolve().parent.parent
+MAX_POSTINGS = 50
 
 
 def main() -> None:
@@ -37,21 +38,25 @@ def main() -> None:
             passages.append((i, record.source, record.title, span.text))
     sets = [shingles(text) for *_, text in passages]
     article_sets = [shingles(record.body) for record in records]
-    # Inverted index on shingles keeps this near-linear on large corpora.
+    # Inverted index on shingles keeps this near-linear on large corpora; runs shared by more
+    # than MAX_POSTINGS passages are boilerplate ("وكالة الأنباء السعودية" …), not evidence.
     postings: dict[str, list[int]] = {}
     for n, s in enumerate(sets):
         for sh in s:
             postings.setdefault(sh, []).append(n)
+    postings = {sh: ns for sh, ns in postings.items() if len(ns) <= MAX_POSTINGS}
     best: dict[int, tuple[float, int]] = {}
     for n, s in enumerate(sets):
-        candidates = Counter(m for sh in s for m in postings[sh] if m != n)
+        candidates = Counter(m for sh in s for m in postings.get(sh, ()) if m != n)
         for m, _ in candidates.most_common(5):
             if passages[m][0] == passages[n][0]:
                 continue
             # what search does: a passage against the other hit's whole article, both ways
+            a, b = article_sets[passages[n][0]], article_sets[passages[m][0]]
             score = max(
-                containment(s, article_sets[passages[m][0]]),
-                containment(sets[m], article_sets[passages[n][0]]),
+                containment(s, b) if len(s) >= MIN_SHINGLES else 0.0,
+                containment(sets[m], a) if len(sets[m]) >= MIN_SHINGLES else 0.0,
+                overlap(a, b),
             )
             if score > best.get(n, (0.0, -1))[0]:
                 best[n] = (score, m)
@@ -72,12 +77,35 @@ def main() -> None:
             _, source, title, text = passages[k]
             print(f"  [{source}] {title}\n     {' '.join(text.split())[:160]}")
         print(f"  containment {score:.2f}\n")
+    stories = _stories([(passages[n][0], passages[m][0]) for n, m, _ in folded])
+    print(
+        f"stories that fold (article level: connected copies): {len(stories)}, "
+        f"{sum(len(s) for s in stories)} articles, {sum(len(s) - 1 for s in stories)} results saved"
+    )
     print(f"below the threshold (0.3-{MIN_CONTAINMENT}), not folded: {len(near)}")
     for n, m, score in sorted(near, key=lambda t: -t[2])[: args.show]:
         for k in (n, m):
             _, source, title, text = passages[k]
             print(f"  [{source}] {title}\n     {' '.join(text.split())[:160]}")
         print(f"  containment {score:.2f}\n")
+
+
+def _stories(pairs: list[tuple[int, int]]) -> list[set[int]]:
+    """Connected components of article pairs (union-find)."""
+    parent: dict[int, int] = {}
+
+    def root(a: int) -> int:
+        while parent.setdefault(a, a) != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    for a, b in pairs:
+        parent[root(a)] = root(b)
+    groups: dict[int, set[int]] = {}
+    for a in parent:
+        groups.setdefault(root(a), set()).add(a)
+    return [g for g in groups.values() if len(g) > 1]
 
 
 if __name__ == "__main__":

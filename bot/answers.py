@@ -196,12 +196,13 @@ def select_relevant(
 
     `hits` are ranks offset+1, offset+2, ...: the page is drawn from the first k only, so the
     next page (offset + k) never repeats a hit; more follow when a later hit is relevant.
-    A hit is relevant when its cosine similarity to the question reaches `min_relevance`;
-    hits without a dense score (lexical-only retrieval) are shown as ranked.
+    A hit is relevant when the answer gate's probability that it answers the question
+    (`Hit.relevance`, retrieval/gate.py) reaches `min_relevance`; hits without one
+    (lexical-only retrieval) are shown as ranked.
     """
 
     def relevant(hit: Hit) -> bool:
-        return hit.dense_score is None or hit.dense_score >= min_relevance
+        return hit.relevance is None or hit.relevance >= min_relevance
 
     page = [h for h in hits[:k] if relevant(h)]
     numbered = [replace(h, rank=offset + i + 1) for i, h in enumerate(page)]

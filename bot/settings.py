@@ -19,13 +19,9 @@ __all__ = ["DEFAULT_MIN_RELEVANCE", "Secret", "Settings", "SettingsError", "pars
 Secret = SecretStr  # shows as '**********' in str(), repr() and logs
 DEFAULT_BASE_URL = "https://api.telegram.org"
 MAX_TOP_K = 10  # a page of answers must fit one 4096-character message
-# Cosine similarity (Hit.dense_score) a passage needs to be shown as an answer. Calibrated with
-# benchmarks/relevance_threshold.py on the demo corpus: 22 hand-written news questions it answers
-# scored 0.852-0.922 (expected article), 22 it cannot answer 0.784-0.850 (best hit); ARCD gold
-# paragraphs scored median 0.879 (p5 0.817) and the same ARCD questions on the news corpus,
-# which cannot answer them, median 0.807 (p95 0.836). 0.84 maximises TPR - FPR over all 764
-# (TPR 0.86, FPR 0.03).
-DEFAULT_MIN_RELEVANCE = 0.84
+# Probability (Hit.relevance, retrieval/gate.py) a passage needs to be shown as an answer: the
+# threshold with the best F1 of "answered correctly" on the train split of benchmarks/gate.py.
+DEFAULT_MIN_RELEVANCE = 0.5
 
 
 def parse_admin_ids(raw: str) -> frozenset[int]:

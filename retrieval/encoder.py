@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -27,6 +27,10 @@ class Encoder(Protocol):
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
 
     def count_passage_tokens(self, text: str) -> int: ...
+
+    def encode_sentences(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def vocabulary(self) -> Mapping[str, int]: ...
 
     def encode_passages(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray: ...
 
@@ -53,6 +57,20 @@ class SentenceTransformerEncoder:
             list(texts), normalize_embeddings=True, convert_to_numpy=True
         )
         return np.asarray(vectors, dtype=np.float32)
+
+    def encode_sentences(self, texts: Sequence[str]) -> np.ndarray:
+        """A few sentences of a hit, document side, for one question: like queries they take no
+        lock, so they never wait for an index build's batch."""
+        vectors = self._model.encode_document(
+            list(texts), normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        )
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+
+    def vocabulary(self) -> Mapping[str, int]:
+        """Whole words of the tokenizer's vocabulary -> rank (SentencePiece orders pieces by
+        score, so a lower id is a more frequent spelling)."""
+        vocab = self._model.tokenizer.get_vocab()
+        return {p[1:]: i for p, i in vocab.items() if p.startswith("\u2581") and len(p) > 2}
 
     def count_passage_tokens(self, text: str) -> int:
         """Tokens the model sees for a passage, prompt and special tokens included."""

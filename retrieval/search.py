@@ -19,8 +19,10 @@ from retrieval.dedupe import group_duplicates
 from retrieval.encoder import Encoder
 from retrieval.errors import EmptyQuery, IndexNotReady
 from retrieval.fusion import CANDIDATES, fuse
+from retrieval.gate import evidence, is_arabic, question_terms
 from retrieval.index import IndexVersion
-from retrieval.sentences import best_sentence
+from retrieval.sentences import best_sentence, close_calls
+from retrieval.spelling import model_spellings
 from retrieval.types import Hit
 
 Mode = Literal["dense", "lexical", "hybrid"]
@@ -51,6 +53,7 @@ class Retriever:
         self.session_factory = session_factory
         self._version = version
         self._lock = threading.Lock()
+        self._model_spellings: dict[str, str] | None = None
 
     @property
     def version(self) -> IndexVersion:
@@ -58,6 +61,13 @@ class Retriever:
         if version is None:
             raise IndexNotReady("no index loaded yet")
         return version
+
+    @property
+    def model_spellings(self) -> dict[str, str]:
+        """The encoder vocabulary's spellings (built on first use: ~0.3 s)."""
+        if self._model_spellings is None:
+            self._model_spellings = model_spellings(self.encoder.vocabulary())
+        return self._model_spellings
 
     def swap(self, version: IndexVersion) -> None:
         """Serve `version` from now on; searches already running finish on the old one."""
@@ -82,14 +92,22 @@ class Retriever:
         if mode != "lexical":
             # The encoder sees the question as the corpus spells it: spelling variants of one
             # question embed identically (retrieval/spelling.py).
-            spelled = version.spelling.respell(strip_marks(text))
+            spelled = version.spelling.respell(strip_marks(text), self.model_spellings)
             query_vector = self.encoder.encode_queries([spelled])[0]
         ranked, dense_scores = self._rank(version, text, query_vector, mode)
         wanted = offset + k
         hits = self._assemble(version, ranked, dense_scores, wanted, collapse, fold)
         page = hits[offset:wanted]
+        terms = question_terms(text)
         return [
-            replace(hit, rank=offset + i + 1, answer_span=self._answer(text, hit))
+            replace(
+                hit,
+                rank=offset + i + 1,
+                answer_span=self._answer(text, hit, query_vector if i == 0 else None),
+                evidence=None
+                if hit.dense_score is None
+                else evidence(text, terms, hit.dense_score, hit.title, hit.text),
+            )
             for i, hit in enumerate(page)
         ]
 
@@ -98,6 +116,10 @@ class Retriever:
     ) -> tuple[list[tuple[int, float]], dict[int, float]]:
         n = min(CANDIDATES, version.size)
         dense = version.dense.search(query_vector, n) if query_vector is not None else []
+        if mode == "hybrid" and not is_arabic(text):
+            # The BM25 analyzer is Arabic: on English questions it only adds noise (measured on
+            # English questions over the bundled corpus: benchmarks/gate.py).
+            mode = "dense"
         lexical = version.lexical.search(text, n) if mode != "dense" else []
         if mode == "dense":
             ranked = dense
@@ -142,12 +164,12 @@ class Retriever:
 
     def _fold_duplicates(self, hits: list[Hit]) -> list[Hit]:
         """The same story from several outlets becomes one hit listing every source."""
-        bodies: dict[int, str] = {}
+        if len(hits) < 2:
+            return hits
+        with self.session_factory() as session:
+            bodies = article_bodies(session, [h.article_id for h in hits])
 
         def article_text(i: int) -> str:
-            if not bodies:  # fetched only when some pair of passages looks alike
-                with self.session_factory() as session:
-                    bodies.update(article_bodies(session, [h.article_id for h in hits]))
             return bodies.get(hits[i].article_id, hits[i].text)
 
         folded = []
@@ -157,9 +179,22 @@ class Retriever:
             folded.append(replace(head, also_in=refs) if refs else head)
         return folded
 
-    def _answer(self, question: str, hit: Hit) -> tuple[int, int] | None:
+    def _answer(
+        self, question: str, hit: Hit, query_vector: np.ndarray | None
+    ) -> tuple[int, int] | None:
+        """The sentence to bold. For the first hit, when the words leave it open (the best
+        sentences score within TIE_MARGIN), the model's cosines decide among those."""
         spans = content_sentences(hit.text)
-        return best_sentence(question, hit.text, spans) if spans else None
+        if not spans:
+            return None
+        candidates = spans
+        if query_vector is not None and len(spans) > 1:
+            candidates = close_calls(question, hit.text, spans)
+        if query_vector is None or len(candidates) < 2:
+            return best_sentence(question, hit.text, candidates)
+        sentences = [strip_marks(hit.text[start:end]) for start, end in candidates]
+        cosines = (self.encoder.encode_sentences(sentences) @ query_vector).tolist()
+        return best_sentence(question, hit.text, candidates, cosines)
 
 
 def _hit(view: PassageView, score: float, dense_score: float | None) -> Hit:

@@ -1,9 +1,11 @@
 """Question words respelled the way the corpus spells them, so that spelling variants of one
 question (بشان / بشأن, الهجره / الهجرة, vocalized or not) reach the encoder as the same text.
 
-A word is respelled only when the corpus never writes it that way but does write a variant of
-it (same `fold_word` key): «علي» stays «علي» (a name) although «على» is commoner, because the
-corpus has both.
+A word the corpus writes is kept; a variant of a word the corpus writes (same `fold_word` key)
+becomes the corpus's commonest spelling: «علي» stays «علي» (a name) although «على» is commoner,
+because the corpus has both. A word the corpus does not know takes the spelling the model's
+vocabulary knows for it (`model_spellings`), else one canonical spelling of its alef, hamza and
+ta marbuta (`narrow_key`), so that its variants still embed identically.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Final
 
@@ -19,6 +21,24 @@ from retrieval.arabic import fold_word
 from retrieval.errors import IndexCorrupt
 
 _WORD: Final = re.compile(r"[^\W\d_]+")
+# Orthographic variants only (not ى/ي, which tell على from علي).
+_NARROW: Final = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ؤ": "ء", "ئ": "ء"})
+
+
+def narrow_key(word: str) -> str:
+    """One spelling for the alef, hamza-seat and final ta marbuta variants of a word."""
+    word = word.translate(_NARROW)
+    return word[:-1] + "ه" if word.endswith("ة") else word
+
+
+def model_spellings(vocabulary: Mapping[str, int]) -> dict[str, str]:
+    """narrow key -> the model vocabulary's commonest spelling (lowest rank) of that word."""
+    best: dict[str, tuple[int, str]] = {}
+    for word, rank in vocabulary.items():
+        key = narrow_key(word)
+        if key not in best or rank < best[key][0]:
+            best[key] = (rank, word)
+    return {key: word for key, (_, word) in best.items()}
 
 
 class Spelling:
@@ -38,13 +58,17 @@ class Spelling:
             by_key[fold_word(word)].append(word)
         return cls(dict(by_key))
 
-    def respell(self, text: str) -> str:
-        """`text` with each word the corpus never spells so replaced by its commonest variant."""
+    def respell(self, text: str, model: Mapping[str, str] | None = None) -> str:
+        """`text` with its words spelled as the corpus, else the model (`model_spellings`),
+        else `narrow_key` spells them."""
 
         def fix(match: re.Match[str]) -> str:
             word = match.group(0)
             forms = self._forms.get(fold_word(word))
-            return word if not forms or word in forms else forms[0]
+            if forms:
+                return word if word in forms else forms[0]
+            key = narrow_key(word)
+            return (model or {}).get(key, key)
 
         return _WORD.sub(fix, text)
 

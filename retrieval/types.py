@@ -18,6 +18,7 @@ from corpus.types import (
     IngestReport,
     supported,
 )
+from retrieval.gate import Evidence
 
 __all__ = [
     "ArticleRecord",
@@ -49,6 +50,13 @@ class Hit:
     answer_span: tuple[int, int] | None = None
     # Other articles carrying a near-identical passage (same story, other outlets).
     also_in: tuple[Citation, ...] = field(default_factory=tuple)
+    # What the answer gate weighs (retrieval/gate.py); None without a dense score.
+    evidence: Evidence | None = None
+
+    @property
+    def relevance(self) -> float | None:
+        """Probability (0-1) that this hit answers the question; None in lexical-only mode."""
+        return self.evidence.relevance if self.evidence is not None else None
 
     @property
     def article_id(self) -> int:

@@ -27,6 +27,12 @@ class FakeEncoder:
     def count_passage_tokens(self, text: str) -> int:
         return len(text.split()) + 2
 
+    def vocabulary(self) -> dict[str, int]:
+        return {}
+
+    def encode_sentences(self, texts: Sequence[str]) -> np.ndarray:
+        return np.vstack([self._vector(t) for t in texts])
+
     def __init__(self) -> None:
         self.passages_encoded = 0
         self.queries_encoded = 0

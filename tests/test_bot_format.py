@@ -69,6 +69,13 @@ PASSAGE = (
 )
 
 
+class Gate:
+    """Stands in for retrieval.gate.Evidence: only the relevance the bot reads."""
+
+    def __init__(self, relevance: float) -> None:
+        self.relevance = relevance
+
+
 def make_hit(rank: int = 1, text: str = PASSAGE, **kw: object) -> Hit:
     sentence = "واتفق الجانبان على إنشاء غرفة عمليات مشتركة لتبادل البلاغات."
     start = text.find(sentence)
@@ -85,6 +92,7 @@ def make_hit(rank: int = 1, text: str = PASSAGE, **kw: object) -> Hit:
         "passage_id": rank,
         "text": text,
         "dense_score": 0.9,
+        "evidence": Gate(0.9),
         "answer_span": (start, start + len(sentence)) if start >= 0 else None,
     }
     for key, value in kw.items():

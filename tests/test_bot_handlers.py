@@ -13,7 +13,7 @@ from bot.answers import compose_answer, prepare_question, select_relevant
 from bot.handlers import addressed_question
 from bot.settings import Settings
 from retrieval.types import IngestProblem, IngestReport
-from tests.test_bot_format import make_hit, visible
+from tests.test_bot_format import Gate, make_hit, visible
 
 BOT = User(99, "Sanad", is_bot=True, username="SanadTestBot")
 ALICE = User(1, "Alice", is_bot=False)
@@ -63,10 +63,10 @@ def test_prepare_question_truncates_at_a_word_boundary() -> None:
 
 def test_select_relevant_drops_weak_hits_and_renumbers() -> None:
     hits = [
-        make_hit(1, dense_score=0.9),
-        make_hit(2, dense_score=0.5),
-        make_hit(3, dense_score=0.88),
-        make_hit(4, dense_score=None),
+        make_hit(1, evidence=Gate(0.9)),
+        make_hit(2, evidence=Gate(0.5)),
+        make_hit(3, evidence=Gate(0.88)),
+        make_hit(4, dense_score=None, evidence=None),  # lexical-only: no gate
     ]
     # A page comes from its own k ranks only, so "more" (offset + k) never repeats a hit.
     shown, more = select_relevant(hits, 2, 0.8)
@@ -79,7 +79,9 @@ def test_select_relevant_drops_weak_hits_and_renumbers() -> None:
     shown, more = select_relevant(hits, 3, 0.95)
     assert shown == [] and more  # only the lexical-only hit 4, which lies beyond this page
     # a weak hit between strong ones does not hide the next page
-    shown, more = select_relevant([make_hit(1), make_hit(2, dense_score=0.1), make_hit(3)], 1, 0.8)
+    shown, more = select_relevant(
+        [make_hit(1), make_hit(2, evidence=Gate(0.1)), make_hit(3)], 1, 0.8
+    )
     assert [h.passage_id for h in shown] == [1] and more
 
 
@@ -91,7 +93,7 @@ def test_compose_answer_or_an_honest_no() -> None:
     assert answer.answered == 2 and answer.markup is not None
     datas = [b.callback_data for row in answer.markup.inline_keyboard for b in row]
     assert "p|abcdefghij|2" in datas and "v|abcdefghij|1" in datas
-    weak = [make_hit(i, dense_score=0.3, title=f"عنوان {i}") for i in (1, 2, 3, 4)]
+    weak = [make_hit(i, evidence=Gate(0.3), title=f"عنوان {i}") for i in (1, 2, 3, 4)]
     no = compose_answer(settings, "abcdefghij", weak, offset=0, truncated_at=1000)
     assert no.answered == 0 and messages.NO_ANSWER in no.html and "عنوان 3" in no.html
     assert "عنوان 4" not in no.html

@@ -49,3 +49,14 @@ def test_empty_and_short_texts():
     assert containment(frozenset(), shingles(WAS)) == 0.0
     assert group_duplicates(["نص قصير", "نص قصير"], lambda i: "نص قصير") == [[0, 1]]
     assert group_duplicates([], lambda i: "") == []
+
+
+def test_copies_winning_with_different_passages_still_fold():
+    # Two outlets printed one story; the question matched the first half in one copy and the
+    # second half in the other, so the two winning passages share no 4-word run at all.
+    first_half, second_half = WAS, LEAD
+    article_a = first_half + " " + second_half
+    article_b = REPRINT + " " + second_half.replace("اليوم", "الأحد")
+    passages = [first_half, second_half.replace("اليوم", "الأحد")]
+    assert overlap(shingles(passages[0]), shingles(passages[1])) == 0.0
+    assert group_duplicates(passages, [article_a, article_b].__getitem__) == [[0, 1]]

@@ -80,3 +80,33 @@ def test_offset_pages_do_not_overlap(library):
 def test_empty_questions_raise_a_clear_error(library, question):
     with pytest.raises(EmptyQuery):
         library.search(question, 3)
+
+
+def shown(library, question):
+    from bot.answers import select_relevant
+    from bot.settings import Settings
+
+    settings = Settings()
+    hits = library.search(question, 2 * settings.top_k)
+    return select_relevant(hits, settings.top_k, settings.min_relevance)[0]
+
+
+def test_name_only_question_is_answered(library):
+    answer = shown(library, "كازورلا")
+    assert answer and "آرسنال" in answer[0].title
+
+
+def test_hits_without_the_question_words_and_a_weak_cosine_are_not_shown(library):
+    # «الطرابلسي» used to show a poetry article as answer 2 (cosine 0.84, not one shared word)
+    for hit in shown(library, "الطرابلسي"):
+        assert "الطرابلسي" in hit.title + hit.text
+
+
+def test_english_question_over_the_arabic_corpus_is_answered(library):
+    answer = shown(library, "What did Libya and Malta agree on regarding illegal migration?")
+    assert answer and "تعاون أمني" in answer[0].title
+
+
+def test_unanswerable_questions_get_no_answer(library):
+    assert shown(library, "كيف أكتب دالة تكرارية بلغة بايثون؟") == []
+    assert shown(library, "How do I bake sourdough bread?") == []

@@ -89,3 +89,13 @@ def test_longer_terms_weigh_more_when_equally_rare():
     spans = spans_of(passage)
     # "زار" (3 letters) and "اتفاق" (5 letters) each match one sentence.
     assert best_sentence("زار الاتفاق", passage, spans) == spans[1]
+
+
+def test_close_calls_are_the_sentences_the_words_cannot_separate():
+    from retrieval.sentences import close_calls
+
+    passage = "زار الوزير الرياض أمس. وزار الوزير جدة اليوم. وافتتح الوزير المعرض."
+    spans = spans_of(passage)
+    tied = close_calls("أين زار الوزير؟", passage, spans)
+    assert tied == spans[:2]  # both name the visit; the opening does not
+    assert close_calls("كرة القدم", passage, spans) == []

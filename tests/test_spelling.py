@@ -35,3 +35,15 @@ def test_round_trip(tmp_path) -> None:
     spelling.save(tmp_path / "spelling.json")
     again = Spelling.load(tmp_path / "spelling.json")
     assert again.respell("بشان الهجره") == "بشأن الهجرة" and len(again) == len(spelling)
+
+
+def test_words_the_corpus_does_not_know_still_get_one_spelling() -> None:
+    from retrieval.spelling import model_spellings
+
+    spelling = Spelling.learn(CORPUS)
+    # no corpus spelling: the model's vocabulary decides, else a canonical one
+    model = model_spellings({"عقوبة": 900, "عقوبه": 120_000, "مسؤول": 55_000})
+    assert spelling.respell("عقوبه", model) == spelling.respell("عقوبة", model) == "عقوبة"
+    assert spelling.respell("مسئول", model) == "مسؤول"
+    assert spelling.respell("أمطار", {}) == spelling.respell("امطار", {})
+    assert spelling.respell("غرامة", {}) == spelling.respell("غرامه", {})

@@ -1,0 +1,65 @@
+"""Whether a hit answers the question: a logistic model over evidence every hit carries.
+
+One cosine threshold cannot serve every question: name-only questions («كازورلا») rank the
+right article first at cosine 0.80–0.84, English questions over the Arabic corpus at ~0.80,
+while passages sharing no word with the question reach 0.85. The gate weighs the cosine with
+the share of the question's terms the passage contains, the question's length and its script.
+Coefficients: logistic regression fitted by `benchmarks/gate.py` on the train split of its
+labelled questions (news questions of every kind + ARCD-train); see the README for the test-split
+precision and recall.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Final
+
+from retrieval.arabic import analyze_document, analyze_query
+
+_ARABIC: Final = re.compile("[\u0600-\u06ff]")
+
+# Fitted by `python -m benchmarks.gate --fit` (train split: 1,453 questions, 8,700 hits);
+# order of `Evidence.features`: cosine, coverage, Arabic script, log(1 + terms). Read: without
+# a single question term in the passage, an Arabic question needs cosine ~0.91 to pass; with
+# all of them, ~0.77; an English question (no Arabic terms to find) ~0.78.
+WEIGHTS: Final = (37.8218, 5.2397, -4.7805, 0.7721)
+BIAS: Final = -31.015
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What speaks for a hit answering its question."""
+
+    dense: float  # cosine similarity of question and passage
+    coverage: float  # share of the question's terms found in the passage or its title, 0-1
+    terms: int  # the question's search terms (after analysis)
+    arabic: bool  # whether the question is written in Arabic script
+
+    def features(self) -> tuple[float, ...]:
+        return (self.dense, self.coverage, float(self.arabic), math.log1p(self.terms))
+
+    @property
+    def relevance(self) -> float:
+        """Probability (0-1) that the hit answers the question."""
+        z = BIAS + sum(w * x for w, x in zip(WEIGHTS, self.features(), strict=True))
+        return 1.0 / (1.0 + math.exp(-z))
+
+
+def is_arabic(text: str) -> bool:
+    """Whether `text` contains Arabic script (else the Arabic BM25 side has nothing to say)."""
+    return bool(_ARABIC.search(text))
+
+
+def question_terms(question: str) -> frozenset[str]:
+    return frozenset(analyze_query(question))
+
+
+def evidence(
+    question: str, terms: frozenset[str], dense: float, title: str, passage: str
+) -> Evidence:
+    """The evidence for one hit; `terms` is `question_terms(question)`."""
+    found = set(analyze_document(f"{title}\n{passage}"))
+    coverage = len(terms & found) / len(terms) if terms else 0.0
+    return Evidence(dense, coverage, len(terms), is_arabic(question))
