@@ -51,13 +51,10 @@ def main() -> None:
         for m, _ in candidates.most_common(5):
             if passages[m][0] == passages[n][0]:
                 continue
-            # what search does: a passage against the other hit's whole article, both ways
+            # what search does: the shorter whole article against the longer one
             a, b = article_sets[passages[n][0]], article_sets[passages[m][0]]
-            score = max(
-                containment(s, b) if len(s) >= MIN_SHINGLES else 0.0,
-                containment(sets[m], a) if len(sets[m]) >= MIN_SHINGLES else 0.0,
-                overlap(a, b),
-            )
+            shorter, longer = sorted((a, b), key=len)
+            score = containment(shorter, longer) if len(shorter) >= MIN_SHINGLES else overlap(a, b)
             if score > best.get(n, (0.0, -1))[0]:
                 best[n] = (score, m)
     buckets = Counter(min(int(score * 10), 9) for score, _ in best.values())

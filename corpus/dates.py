@@ -36,7 +36,27 @@ _MONTHS: Final = {
     "نونبر": "نوفمبر",
     "دجنبر": "ديسمبر",
     "ماي": "مايو",
+    # Levantine without hamza, and the Algerian/Tunisian names
+    "كانون ثاني": "يناير",
+    "اذار": "مارس",
+    "ايار": "مايو",
+    "اب": "أغسطس",
+    "ايلول": "سبتمبر",
+    "تشرين اول": "أكتوبر",
+    "تشرين ثاني": "نوفمبر",
+    "كانون اول": "ديسمبر",
+    "جانفي": "يناير",
+    "فيفري": "فبراير",
+    "أفريل": "أبريل",
+    "افريل": "أبريل",
+    "جوان": "يونيو",
+    "جويلية": "يوليو",
+    "أوت": "أغسطس",
+    "اوت": "أغسطس",
 }
+# Publication dates outside these years are misreadings (a Hijri year read as Gregorian, a
+# run of digits); longer values are not dates (and dateparser is slow on them).
+FIRST_YEAR, MAX_CHARS = 1900, 120
 _MONTH_NAMES: Final = re.compile(
     r"(?<!\w)(" + "|".join(sorted(map(re.escape, _MONTHS), key=len, reverse=True)) + r")(?!\w)"
 )
@@ -64,16 +84,31 @@ def parse_date(value: Any) -> datetime | None:
     """
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(int(value))  # a Unix timestamp
     if not isinstance(value, str):
         raise DateNotUnderstood(f"date {value!r} is not text")
+    shown = value.strip()[:60]
+    if len(value) > MAX_CHARS:
+        raise DateNotUnderstood(f"date {shown!r}… is too long to be a date")
     text = " ".join(value.translate(_DIGITS).split())
-    parsed = _iso(text) or _rfc2822(text) or _anything(text)
+    try:
+        parsed = _iso(text) or _rfc2822(text) or _anything(text)
+        if parsed is not None and parsed.tzinfo is not None:
+            parsed = parsed.astimezone(UTC)
+    except (OverflowError, ValueError):  # a zone offset pushed it out of datetime's range
+        parsed = None
     if parsed is None:
-        raise DateNotUnderstood(f"date {value.strip()[:60]!r} not understood")
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+        raise DateNotUnderstood(f"date {shown!r} not understood")
+    parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+    if not FIRST_YEAR <= parsed.year <= datetime.now(UTC).year + 1:
+        raise DateNotUnderstood(f"date {shown!r} is outside {FIRST_YEAR}-today")
+    return parsed
 
 
 def _iso(text: str) -> datetime | None:
+    if text.isdigit() and len(text) >= 9:  # a Unix timestamp, in seconds
+        return datetime.fromtimestamp(int(text), UTC)
     try:
         return datetime.fromisoformat(text)
     except ValueError:

@@ -172,11 +172,16 @@ def _record(item: dict[str, Any]) -> tuple[ArticleRecord, str | None] | str:
         return "no title"
     identifier = item.get("id")
     external_id = str(identifier).strip() if isinstance(identifier, str | int) else ""
-    warning = None
-    try:
-        published_at = parse_date(item.get("published_at") or item.get("date"))
-    except DateNotUnderstood as exc:
-        published_at, warning = None, f"{exc}; stored without a date"
+    published_at, warning = None, None
+    for field in ("published_at", "date"):  # the first one that reads
+        try:
+            published_at = parse_date(item.get(field))
+        except DateNotUnderstood as exc:
+            warning = warning or f"{exc}; stored without a date"
+            continue
+        if published_at is not None:
+            warning = None
+            break
     record = ArticleRecord(
         title=title,
         body=body,

@@ -8,16 +8,13 @@ from functools import lru_cache
 from retrieval.arabic import normalize
 
 SHINGLE = 4  # words per shingle
-# Two hits are one story when most of one's passage stands, 4-word run by 4-word run, in the
-# other's whole article. Comparing a passage with the other *article* (not its passage) matters:
-# papers cut the same text into paragraphs differently, so passage-to-passage overlap of true
-# reprints ranges 0.2-0.8, while containment in the other article stays >= 0.6. Distinct
-# stories on the same event stay below 0.3 (measured on the demo corpus: benchmarks/duplicates.py).
+# Two hits are one story when most of the shorter article stands, 4-word run by 4-word run, in
+# the longer one. Whole articles, not the winning passages: papers cut the same text into
+# paragraphs differently and a question may match different parts of two copies; reprints stay
+# >= 0.6, distinct stories on the same event below 0.3 (benchmarks/duplicates.py).
 MIN_CONTAINMENT = 0.5
-# A passage shorter than this many shingles (~15 words: a byline, a share line, a one-line
-# template) is contained in too many unrelated articles to prove anything; such copies fold
-# only when their whole articles overlap that much (full archive, benchmarks/duplicates.py:
-# without it, two different wedding notices and a column sharing a signature line folded).
+# An article shorter than this many shingles (~15 words: a share line, a one-line template) is
+# contained in too many unrelated articles to prove anything: it folds only with a near copy.
 MIN_SHINGLES = 12
 
 
@@ -47,12 +44,14 @@ def same_story(
     passage_b: frozenset[str],
     article_b: frozenset[str],
 ) -> bool:
-    """True when either passage (long enough to tell) is mostly contained in the other's
-    article, or the two whole articles mostly overlap."""
-    for passage, other in ((passage_a, article_b), (passage_b, article_a)):
-        if len(passage) >= MIN_SHINGLES and containment(passage, other) >= MIN_CONTAINMENT:
-            return True
-    return overlap(article_a, article_b) >= MIN_CONTAINMENT
+    """True when the shorter article is mostly contained in the longer one: a reprint, an
+    excerpt or an extended version of one story. Two stories that merely share a paragraph
+    (a background paragraph, a share line) are not one story. The passages are not needed:
+    the whole articles decide, so copies that win with different passages still fold."""
+    shorter, longer = sorted((article_a, article_b), key=len)
+    if len(shorter) < MIN_SHINGLES:  # a one-line article: only a near copy counts
+        return overlap(shorter, longer) >= MIN_CONTAINMENT
+    return containment(shorter, longer) >= MIN_CONTAINMENT
 
 
 @lru_cache(maxsize=4096)

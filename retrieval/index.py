@@ -34,7 +34,8 @@ from retrieval.types import BuildReport
 
 FORMAT_VERSION = 1
 KEEP_VERSIONS = 2
-EMBED_BATCH = 32  # passages per encoder call; progress is reported after each
+EMBED_BATCH = 32
+TITLE_CHARS = 200  # passages per encoder call; progress is reported after each
 _KEYS, _LEXICAL, _SPELLING, _MANIFEST = "keys.npy", "lexical", "spelling.json", "manifest.json"
 
 Progress = Callable[[int, int], None]
@@ -67,7 +68,8 @@ class IndexVersion:
 def embedding_text(item: IndexInput) -> str:
     """What gets embedded for a passage: its article title gives context the passage may lack;
     vocalization and invisible marks are stripped, as from questions (`arabic.strip_marks`)."""
-    return strip_marks(f"{item.title}\n{item.text}" if item.title else item.text)
+    title = item.title[:TITLE_CHARS]  # a "title" longer than this is a paragraph, not context
+    return strip_marks(f"{title}\n{item.text}" if title else item.text)
 
 
 def embedding_key(encoder_fingerprint: str, text: str) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import unicodedata
 from collections.abc import Sequence
@@ -32,9 +33,15 @@ MODES: tuple[Mode, ...] = ("dense", "lexical", "hybrid")
 MAX_QUESTION_CHARS = 1000
 
 
+# Markup pasted into a question (<b>, </a>, <script>) is not part of what is asked: its words
+# would only dilute the evidence the answer gate weighs.
+_TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
+
+
 def clean_question(question: str) -> str:
-    """Trim and bound a question; raise EmptyQuery when nothing searchable is left."""
-    text = " ".join(question.split())[:MAX_QUESTION_CHARS]
+    """Trim and bound a question, drop markup tags; raise EmptyQuery when nothing searchable
+    is left."""
+    text = " ".join(_TAG.sub(" ", question).split())[:MAX_QUESTION_CHARS]
     if not any(unicodedata.category(ch)[0] in "LN" for ch in text):
         raise EmptyQuery("the question has no letters or digits")
     return text

@@ -3,9 +3,11 @@ question (بشان / بشأن, الهجره / الهجرة, vocalized or not) re
 
 A word the corpus writes is kept; a variant of a word the corpus writes (same `fold_word` key)
 becomes the corpus's commonest spelling: «علي» stays «علي» (a name) although «على» is commoner,
-because the corpus has both. A word the corpus does not know takes the spelling the model's
-vocabulary knows for it (`model_spellings`), else one canonical spelling of its alef, hamza and
-ta marbuta (`narrow_key`), so that its variants still embed identically.
+because the corpus has both. A word the corpus does not know is kept when the model's vocabulary
+has it, else takes the vocabulary's spelling of its alef, hamza and ta marbuta variants
+(`model_spellings`), else one canonical spelling of them (`narrow_key`): a word known to neither
+may lose its hamza (إمارة -> اماره), the price of its variants embedding identically; in a news
+corpus of any size such words are rare. Words in other scripts are never touched.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from retrieval.arabic import fold_word
 from retrieval.errors import IndexCorrupt
 
 _WORD: Final = re.compile(r"[^\W\d_]+")
+_ARABIC_WORD: Final = re.compile("[\u0621-\u064a]")
 # Orthographic variants only (not ى/ي, which tell على from علي).
 _NARROW: Final = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ؤ": "ء", "ئ": "ء"})
 
@@ -29,6 +32,18 @@ def narrow_key(word: str) -> str:
     """One spelling for the alef, hamza-seat and final ta marbuta variants of a word."""
     word = word.translate(_NARROW)
     return word[:-1] + "ه" if word.endswith("ة") else word
+
+
+def vocabulary_words(model: Mapping[str, str]) -> frozenset[str]:
+    """The spellings a `model_spellings` table can produce (memoized per table)."""
+    key = id(model)
+    if key not in _WORDS_OF:
+        _WORDS_OF.clear()
+        _WORDS_OF[key] = frozenset(model.values())
+    return _WORDS_OF[key]
+
+
+_WORDS_OF: dict[int, frozenset[str]] = {}
 
 
 def model_spellings(vocabulary: Mapping[str, int]) -> dict[str, str]:
@@ -64,9 +79,13 @@ class Spelling:
 
         def fix(match: re.Match[str]) -> str:
             word = match.group(0)
+            if not _ARABIC_WORD.match(word):  # Latin and other scripts: as typed
+                return word
             forms = self._forms.get(fold_word(word))
             if forms:
                 return word if word in forms else forms[0]
+            if model and word in vocabulary_words(model):
+                return word
             key = narrow_key(word)
             return (model or {}).get(key, key)
 

@@ -62,6 +62,30 @@ def test_relative_partial_or_unknown_dates_are_reported(value: str) -> None:
         parse_date(value)
 
 
-def test_non_text_dates_are_reported() -> None:
+def test_numbers_are_timestamps_or_compact_dates_and_other_values_are_reported() -> None:
+    assert parse_date(1438387200) == AUG_1  # Unix seconds
+    assert parse_date("1438387200") == AUG_1
+    for value in ([2015, 8, 1], {"y": 2015}):
+        with pytest.raises(DateNotUnderstood):
+            parse_date(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "9999-12-31T23:59:59-05:00",  # out of range once moved to UTC
+        "0001-01-01T00:00:00+05:00",
+        "1436-10-16",  # a Hijri date written with digits
+        "١٤٣٦/١٠/١٦",
+        "3015-01-01",
+        "1" * 5000,
+    ],
+)
+def test_impossible_or_overlong_dates_are_reported_not_crashed_on(value: str) -> None:
     with pytest.raises(DateNotUnderstood):
-        parse_date(20150801)
+        parse_date(value)
+
+
+def test_more_regional_month_names() -> None:
+    for text in ("1 أوت 2015", "1 اب 2015", "1 جويلية 2015", "1 ايار 2015"):
+        assert parse_date(text) is not None, text

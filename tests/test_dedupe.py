@@ -60,3 +60,23 @@ def test_copies_winning_with_different_passages_still_fold():
     passages = [first_half, second_half.replace("اليوم", "الأحد")]
     assert overlap(shingles(passages[0]), shingles(passages[1])) == 0.0
     assert group_duplicates(passages, [article_a, article_b].__getitem__) == [[0, 1]]
+
+
+def test_stories_sharing_one_boilerplate_paragraph_are_not_one_story():
+    boiler = (
+        "ويأتي ذلك ضمن جهود الجهات المختصة في المملكة لتعزيز الوعي لدى المواطنين والمقيمين "
+        "بأهمية المحافظة على الصحة العامة والالتزام بالتعليمات الصادرة بهذا الشأن"
+    )
+    health_lead = (
+        "أعلنت وزارة الصحة تسجيل حالات جديدة في المنطقة الشرقية خلال الأسبوع الماضي، وأوضحت أن "
+        "الفرق الميدانية زارت المستشفيات والمراكز الصحية وتابعت المخالطين وأجرت الفحوص اللازمة "
+        "لهم، كما دعت الوزارة إلى مراجعة أقرب مركز صحي عند ظهور الأعراض."
+    )
+    festival_lead = (
+        "انطلق مهرجان التمور في بريدة بمشاركة واسعة من المزارعين والتجار القادمين من مختلف "
+        "مناطق المملكة، وشهد اليوم الأول بيع كميات كبيرة من السكري والخلاص، وتوقع المنظمون أن "
+        "يزور المهرجان أكثر من مئة ألف زائر حتى نهايته الشهر المقبل."
+    )
+    health, festival = f"{health_lead} {boiler}", f"{festival_lead} {boiler}"
+    passages = [boiler, festival_lead]
+    assert group_duplicates(passages, [health, festival].__getitem__) == [[0], [1]]

@@ -263,3 +263,21 @@ def test_gzip_bomb_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     assert parse_document("ok.jsonl.gz", fine)[0]
     truncated = gzip.compress(jsonl({"title": "عنوان", "text": ARABIC}))[:-12]
     assert parse_document("cut.jsonl.gz", truncated)[1][0].reason == "not a valid gzip file"
+
+
+def test_one_impossible_date_does_not_lose_the_file() -> None:
+    data = jsonl(
+        {"id": "a", "title": "خبر", "text": ARABIC, "date": "9999-12-31T23:59:59-05:00"},
+        {"id": "b", "title": "خبر آخر", "text": ARABIC + " ثان", "date": "2015-08-01"},
+        {
+            "id": "c",
+            "title": "ثالث",
+            "text": ARABIC + " ثالث",
+            "published_at": "x",
+            "date": "2015-08-01",
+        },
+    )
+    records, problems = parse_document("feed.jsonl", data)
+    assert [r.external_id for r in records] == ["a", "b", "c"]
+    assert records[0].published_at is None and records[2].published_at is not None
+    assert [(p.line, p.skipped) for p in problems] == [(1, False)]

@@ -89,3 +89,32 @@ def test_a_corrupt_index_is_rebuilt_by_prepare(library, tmp_path, fake_encoder, 
     repaired = prepare(settings, encoder=fake_encoder)
     assert "rebuilding the index" in capsys.readouterr().err
     assert repaired.search("البصرة التعرفة الجمركية", 1)[0].title == "البصرة"
+
+
+OIL = (
+    "تعافى النفط إلى أعلى قليلا من 50 دولارا للبرميل اليوم الثلاثاء بعدما لامس أدنى مستوياته في "
+    "ستة أشهر في الجلسة السابقة رغم أن ارتفاع الإنتاج العالمي والقلق بشأن الآفاق الاقتصادية في "
+    "الصين أثرا سلبا على التوقعات.\n"
+    "وبحلول الساعة 0955 بتوقيت جرينتش زاد خام القياس العالمي مزيج برنت 79 سنتا إلى 50.31 دولار "
+    "للبرميل وارتفع الخام الأمريكي الخفيف 75 سنتا إلى 45.92 دولار. وهبط برنت إلى 49.36 دولار "
+    "أثناء الجلسة أمس مسجلا أدنى مستوياته منذ 30 يناير.\n"
+    "وأظهر مسح لرويترز أن دول منظمة أوبك سجلت أعلى إنتاج شهري في التاريخ الحديث في يوليو وأدى "
+    "اتفاق إيران النووي مع القوى العالمية إلى تنامي التوقعات بزيادة الإمدادات النفطية."
+)
+
+
+def test_a_story_reprinted_with_spelling_changes_is_one_result(library):
+    # The example of the issue: «هل تجاوز سعر برنت 50 دولارا للبرميل؟» showed one oil story as
+    # answers 1 and 2, printed by two outlets with a few spelling changes.
+    reprint = OIL.replace("أ", "ا").replace("ة ", "ه ").replace("إلى", "الى")
+    library.add_articles(
+        [
+            ArticleRecord("النفط يرتفع فوق 50 دولارا", OIL, source="الوئام", url="http://c/1"),
+            ArticleRecord("النفط يتعافى", reprint, source="الاقتصادية", url="http://d/2"),
+        ]
+    )
+    library.build()
+    hits = library.search("هل تجاوز سعر برنت 50 دولارا للبرميل؟", 3)
+    oil = [h for h in hits if "النفط" in h.title]
+    assert len(oil) == 1
+    assert {oil[0].source, *(ref.source for ref in oil[0].also_in)} == {"الوئام", "الاقتصادية"}

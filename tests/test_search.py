@@ -91,9 +91,20 @@ def shown(library, question):
     return select_relevant(hits, settings.top_k, settings.min_relevance)[0]
 
 
-def test_name_only_question_is_answered(library):
-    answer = shown(library, "كازورلا")
-    assert answer and "آرسنال" in answer[0].title
+@pytest.mark.parametrize(
+    ("name", "title"),
+    [("كازورلا", ("آرسنال",)), ("مالطا", ("تعاون أمني",)), ("دوابشة", ("رضيع", "حرق"))],
+)
+def test_name_only_question_is_answered(library, name, title):
+    # these ranked the right article first at cosine 0.80-0.84 and got "no answer"
+    answer = shown(library, name)
+    assert answer and any(t in answer[0].title for t in title)
+    assert all(name in h.title + h.text for h in answer)
+
+
+def test_the_seed_question_is_answered_with_the_agreed_measures(library):
+    answer = shown(library, MIGRATION_Q)
+    assert answer and "تعاون أمني" in answer[0].title
 
 
 def test_hits_without_the_question_words_and_a_weak_cosine_are_not_shown(library):
@@ -110,3 +121,11 @@ def test_english_question_over_the_arabic_corpus_is_answered(library):
 def test_unanswerable_questions_get_no_answer(library):
     assert shown(library, "كيف أكتب دالة تكرارية بلغة بايثون؟") == []
     assert shown(library, "How do I bake sourdough bread?") == []
+
+
+def test_markup_in_a_question_is_not_searched():
+    from retrieval.search import clean_question
+
+    cleaned = clean_question('<b>الهجرة</b> غير الشرعية & <a href="x">مالطا</a> <script>؟')
+    assert cleaned == "الهجرة غير الشرعية & مالطا ؟"
+    assert clean_question("5 < 6 و 7 > 3") == "5 < 6 و 7 > 3"  # not a tag

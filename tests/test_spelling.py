@@ -47,3 +47,15 @@ def test_words_the_corpus_does_not_know_still_get_one_spelling() -> None:
     assert spelling.respell("مسئول", model) == "مسؤول"
     assert spelling.respell("أمطار", {}) == spelling.respell("امطار", {})
     assert spelling.respell("غرامة", {}) == spelling.respell("غرامه", {})
+
+
+def test_correct_words_are_never_made_worse() -> None:
+    from retrieval.spelling import model_spellings
+
+    spelling = Spelling.learn([*CORPUS, "US officials said"])
+    model = model_spellings({"مائة": 700, "ماءه": 90_000, "سائق": 800})
+    # words the model knows keep their spelling; one known to nobody takes a canonical one
+    assert spelling.respell("مائة سائق", model) == "مائة سائق"
+    assert spelling.respell("إمارة", model) == spelling.respell("امارة", model)
+    # other scripts are never touched (no case folding towards the corpus)
+    assert spelling.respell("Who is the us president", model) == "Who is the us president"

@@ -531,26 +531,41 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def another_bot(
+    emulator: Emulator, client: Client, sanad: Sanad, tmp_path: Path, token: str, **env: str
+) -> BotProcess:
+    """A second run_bot.py on the same database and index, under its own token."""
+    return BotProcess.python_script(
+        REPO_ROOT / "run_bot.py",
+        env={
+            **emulator.bot_env(token),
+            "DATABASE_URL": str(sanad.engine.url),
+            "INDEX_DIR": str(sanad.index_dir),
+            "ENV_FILE": str(tmp_path / "no.env"),
+            **env,
+        },
+        log_path=tmp_path / "bot.log",
+        ready=client.is_polling
+        if "WEBHOOK_URL" not in env
+        else lambda: bool(client.state()["webhook"]),
+        startup_timeout=300,
+    )
+
+
 def test_webhook_mode(emulator: Emulator, sanad: Sanad, tmp_path: Path, user_id: int) -> None:
     """With WEBHOOK_URL set, run_bot.py takes updates by webhook instead of polling."""
     token = "987654321:sanad-webhook-test-token"
     port = _free_port()
-    env = {
-        **emulator.bot_env(token),
-        "WEBHOOK_URL": f"http://127.0.0.1:{port}/sanad-hook",
-        "WEBHOOK_LISTEN": "127.0.0.1",
-        "WEBHOOK_PORT": str(port),
-        "DATABASE_URL": str(sanad.engine.url),
-        "INDEX_DIR": str(sanad.index_dir),
-        "ENV_FILE": str(tmp_path / "no.env"),
-    }
     with emulator.client(token) as client:
-        process = BotProcess.python_script(
-            REPO_ROOT / "run_bot.py",
-            env=env,
-            log_path=tmp_path / "bot.log",
-            ready=lambda: client.state()["webhook"] is not None,
-            startup_timeout=300,
+        process = another_bot(
+            emulator,
+            client,
+            sanad,
+            tmp_path,
+            token,
+            WEBHOOK_URL=f"http://127.0.0.1:{port}/sanad-hook",
+            WEBHOOK_LISTEN="127.0.0.1",
+            WEBHOOK_PORT=str(port),
         )
         with process:
             reply = ask(client, MIGRATION, user_id)
@@ -570,13 +585,6 @@ def test_anonymous_admins_of_two_groups_are_not_one_user(
 ) -> None:
     """Every anonymous admin is @GroupAnonymousBot: limits must be per sending chat."""
     token = "987654322:sanad-anonymous-test-token"
-    env = {
-        **emulator.bot_env(token),
-        "DATABASE_URL": str(sanad.engine.url),
-        "INDEX_DIR": str(sanad.index_dir),
-        "RATE_LIMIT_PER_MINUTE": "3",
-        "ENV_FILE": str(tmp_path / "no.env"),
-    }
     first, second = -(10**12) - user_id, -(10**12) - user_id - 1
 
     def anonymous_ask(client: Client, group: int, question: str) -> None:
@@ -589,13 +597,7 @@ def test_anonymous_admins_of_two_groups_are_not_one_user(
         )
 
     with emulator.client(token) as client:
-        process = BotProcess.python_script(
-            REPO_ROOT / "run_bot.py",
-            env=env,
-            log_path=tmp_path / "bot.log",
-            ready=client.is_polling,
-            startup_timeout=300,
-        )
+        process = another_bot(emulator, client, sanad, tmp_path, token, RATE_LIMIT_PER_MINUTE="3")
         with process:
             for n in range(4):
                 anonymous_ask(client, first, f"كم بلغ سعر برميل النفط؟ {n}")
