@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import codecs
+import gzip
 import hashlib
+import io
 import json
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -213,9 +215,18 @@ def _gunzip(data: bytes, limit: int) -> bytes:
 
 
 def read_paths(paths: Iterable[Path]) -> tuple[list[ArticleRecord], list[IngestProblem]]:
-    """Parse files and folders (recursively, sorted, supported suffixes only)."""
-    records: list[ArticleRecord] = []
+    """Parse files and folders (recursively, sorted, supported suffixes only) into memory."""
     problems: list[IngestProblem] = []
+    records = list(stream_paths(paths, problems))
+    return records, problems
+
+
+def stream_paths(paths: Iterable[Path], problems: list[IngestProblem]) -> Iterator[ArticleRecord]:
+    """The records of files and folders, one at a time; problems are appended as they are met.
+
+    JSON Lines files (.jsonl, .jsonl.gz) are read line by line, so an archive of any size
+    ingests in bounded memory and a line that is not UTF-8 costs only that line.
+    """
     for path in paths:
         if path.is_dir():
             files = sorted(p for p in path.rglob("*") if p.is_file() and supported(p.name))
@@ -226,14 +237,64 @@ def read_paths(paths: Iterable[Path]) -> tuple[list[ArticleRecord], list[IngestP
             continue
         for file in files:
             try:
+                if file.name.lower().endswith((".jsonl", ".jsonl.gz")) and not _utf16(file):
+                    yield from _stream_jsonl(file, problems)
+                    continue
                 data = file.read_bytes()
-            except OSError as error:
-                problems.append(IngestProblem(str(file), None, f"cannot read ({error.strerror})"))
+            except (OSError, EOFError, zlib.error) as error:
+                reason = f"cannot read ({getattr(error, 'strerror', None) or error})"
+                if file.name.lower().endswith(".gz"):
+                    reason = f"not a valid gzip file ({error})"
+                problems.append(IngestProblem(str(file), None, reason))
                 continue
             found, trouble = parse_document(str(file), data)
-            records.extend(found)
             problems.extend(trouble)
-    return records, problems
+            yield from found
+
+
+def _utf16(file: Path) -> bool:
+    with _open_binary(file) as handle:
+        return handle.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def _open_binary(file: Path) -> io.BufferedIOBase:
+    if file.name.lower().endswith(".gz"):
+        return gzip.open(file, "rb")
+    return file.open("rb")
+
+
+def _stream_jsonl(file: Path, problems: list[IngestProblem]) -> Iterator[ArticleRecord]:
+    name, read = str(file), 0
+    with _open_binary(file) as handle:
+        try:
+            for number, raw in enumerate(handle, 1):
+                read += len(raw)
+                if read > MAX_UNCOMPRESSED_BYTES:
+                    limit = MAX_UNCOMPRESSED_BYTES // 2**20
+                    problems.append(IngestProblem(name, number, f"over the {limit} MiB limit"))
+                    return
+                try:
+                    line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+                except UnicodeDecodeError:
+                    problems.append(IngestProblem(name, number, f"line {number}: not UTF-8"))
+                    continue
+                records, trouble = _parse_jsonl_line(name, number, line)
+                problems.extend(trouble)
+                yield from records
+        except (OSError, EOFError, zlib.error) as error:
+            problems.append(IngestProblem(name, None, f"not a valid gzip file ({error})"))
+
+
+def _parse_jsonl_line(
+    name: str, number: int, line: str
+) -> tuple[list[ArticleRecord], list[IngestProblem]]:
+    if not line.strip():
+        return [], []
+    try:
+        item = json.loads(line)
+    except json.JSONDecodeError as error:
+        return [], [IngestProblem(name, number, f"line {number}: invalid JSON ({error.msg})")]
+    return _parse_objects(name, [(number, f"line {number}", item)])
 
 
 # Whether the passage `text` of an article titled `title` is too long to index whole.

@@ -69,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cmd_ingest(args: argparse.Namespace, settings: LibrarySettings) -> int:
     library = Library.open(settings)
-    report = library.ingest_paths(args.paths)
+    report = library.ingest_paths(args.paths, show_progress=True)
     print(report.summary())
     for problem in report.problems:
         kind = "skipped" if problem.skipped else "note"

@@ -75,7 +75,8 @@ class SentenceTransformerEncoder:
     def count_passage_tokens(self, text: str) -> int:
         """Tokens the model sees for a passage, prompt and special tokens included."""
         prompt = self._model.prompts.get("document", "")
-        return len(self._model.tokenizer(prompt + text)["input_ids"])
+        # verbose=False: counting a long passage is the point, not a mistake to warn about
+        return len(self._model.tokenizer(prompt + text, verbose=False)["input_ids"])
 
     def encode_passages(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
         """Encode passages (with the model's document prompt)."""

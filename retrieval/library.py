@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from corpus import BUNDLED_CORPUS
-from corpus.ingest import ingest_records, parse_document, read_paths
+from corpus.ingest import ingest_records, parse_document, stream_paths
 from corpus.store import (
     all_passages,
     article_view,
@@ -117,9 +117,18 @@ class Library:
         with self.session_factory() as session:
             return article_view(session, article_id)
 
-    def ingest_paths(self, paths: Sequence[Path]) -> IngestReport:
-        """Read files/folders and store their articles (index with `build` afterwards)."""
-        records, problems = read_paths(paths)
+    def ingest_paths(self, paths: Sequence[Path], *, show_progress: bool = False) -> IngestReport:
+        """Read files/folders and store their articles (index with `build` afterwards).
+
+        Streams: JSON Lines archives are read line by line and committed in batches, so memory
+        stays bounded whatever their size.
+        """
+        problems: list[IngestProblem] = []
+        records: Iterable[ArticleRecord] = stream_paths(paths, problems)
+        if show_progress:
+            from tqdm import tqdm
+
+            records = tqdm(records, unit="article", desc="ingest", mininterval=1.0)
         return self._ingest(records, problems)
 
     def ingest_document(self, name: str, data: bytes) -> IngestReport:
@@ -136,6 +145,7 @@ class Library:
     ) -> IngestReport:
         with self._write_lock, self.session_factory() as session:
             report = ingest_records(session, records, self._too_long)
+        # `problems` is complete only now: a stream appends to it as it is read
         return replace(report, problems=[*problems, *report.problems])
 
     def _too_long(self, title: str, text: str) -> bool:

@@ -281,3 +281,39 @@ def test_one_impossible_date_does_not_lose_the_file() -> None:
     assert [r.external_id for r in records] == ["a", "b", "c"]
     assert records[0].published_at is None and records[2].published_at is not None
     assert [(p.line, p.skipped) for p in problems] == [(1, False)]
+
+
+def test_jsonl_archives_stream_line_by_line(tmp_path: Path) -> None:
+    import gzip
+
+    from corpus.ingest import stream_paths
+
+    lines = [
+        json.dumps({"id": f"a{i}", "title": f"خبر {i}", "text": ARABIC}, ensure_ascii=False)
+        for i in range(5)
+    ]
+    raw = ("\n".join(lines[:2]) + "\n").encode() + b'{"id": "x", "title": "\xff\xfe"}\n'
+    raw += ("\n".join(lines[2:]) + "\n{broken\n").encode()
+    archive = tmp_path / "news.jsonl.gz"
+    archive.write_bytes(gzip.compress(raw))
+    problems: list[IngestProblem] = []
+    stream = stream_paths([archive], problems)
+    first = next(stream)  # records come out before the file is read to its end
+    assert first.external_id == "a0" and problems == []
+    rest = list(stream)
+    assert [r.external_id for r in rest] == ["a1", "a2", "a3", "a4"]
+    # one bad byte costs its line only; line numbers are kept
+    assert [(p.line, p.reason) for p in problems] == [
+        (3, "line 3: not UTF-8"),
+        (7, "line 7: invalid JSON (Expecting property name enclosed in double quotes)"),
+    ]
+
+
+def test_a_broken_gzip_archive_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    from corpus.ingest import stream_paths
+
+    archive = tmp_path / "news.jsonl.gz"
+    archive.write_bytes(b"\x1f\x8b\x08\x00 not really gzip")
+    problems: list[IngestProblem] = []
+    assert list(stream_paths([archive], problems)) == []
+    assert len(problems) == 1 and "gzip" in problems[0].reason
