@@ -291,7 +291,11 @@ def _vectors(
     """One vector per text: reused from `previous` by key, else embedded. Returns (vectors,
     how many were embedded)."""
     vectors = np.zeros((len(texts), encoder.dim), dtype=np.float32)
-    todo = [i for i, key in enumerate(keys) if key not in previous]
+    # Length-sorted batches: sentence-transformers sorts by length only inside one call, and a
+    # batch costs what its longest passage costs (benchmarks/throughput.py: 7.6 -> 9.8 passages/s).
+    todo = sorted(
+        (i for i, key in enumerate(keys) if key not in previous), key=lambda i: len(texts[i])
+    )
     for i, key in enumerate(keys):
         if key in previous:
             vectors[i] = previous[key]
