@@ -23,7 +23,7 @@ from retrieval.fusion import CANDIDATES, fuse
 from retrieval.gate import evidence, is_arabic, question_terms
 from retrieval.index import IndexVersion
 from retrieval.sentences import best_sentence, close_calls
-from retrieval.spelling import model_spellings
+from retrieval.spelling import ModelSpelling, model_spellings
 from retrieval.types import Hit
 
 Mode = Literal["dense", "lexical", "hybrid"]
@@ -60,7 +60,7 @@ class Retriever:
         self.session_factory = session_factory
         self._version = version
         self._lock = threading.Lock()
-        self._model_spellings: dict[str, str] | None = None
+        self._model_spellings: ModelSpelling | None = None
 
     @property
     def version(self) -> IndexVersion:
@@ -70,7 +70,7 @@ class Retriever:
         return version
 
     @property
-    def model_spellings(self) -> dict[str, str]:
+    def model_spellings(self) -> ModelSpelling:
         """The encoder vocabulary's spellings (built on first use: ~0.3 s)."""
         if self._model_spellings is None:
             self._model_spellings = model_spellings(self.encoder.vocabulary())

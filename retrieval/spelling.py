@@ -3,11 +3,11 @@ question (بشان / بشأن, الهجره / الهجرة, vocalized or not) re
 
 A word the corpus writes is kept; a variant of a word the corpus writes (same `fold_word` key)
 becomes the corpus's commonest spelling: «علي» stays «علي» (a name) although «على» is commoner,
-because the corpus has both. A word the corpus does not know is kept when the model's vocabulary
-has it, else takes the vocabulary's spelling of its alef, hamza and ta marbuta variants
-(`model_spellings`), else one canonical spelling of them (`narrow_key`): a word known to neither
-may lose its hamza (إمارة -> اماره), the price of its variants embedding identically; in a news
-corpus of any size such words are rare. Words in other scripts are never touched.
+because the corpus has both. A word the corpus does not know is kept when it is the model
+vocabulary's preferred spelling of its alef, hamza and ta marbuta variants, else takes that
+spelling (`ModelSpelling`), else one canonical spelling of them (`narrow_key`): a word known to
+neither may lose its hamza (إمارة -> اماره), the price of its variants embedding identically; in
+a news corpus of any size such words are rare. Words in other scripts are never touched.
 """
 
 from __future__ import annotations
@@ -34,26 +34,31 @@ def narrow_key(word: str) -> str:
     return word[:-1] + "ه" if word.endswith("ة") else word
 
 
-def vocabulary_words(model: Mapping[str, str]) -> frozenset[str]:
-    """The spellings a `model_spellings` table can produce (memoized per table)."""
-    key = id(model)
-    if key not in _WORDS_OF:
-        _WORDS_OF.clear()
-        _WORDS_OF[key] = frozenset(model.values())
-    return _WORDS_OF[key]
+class ModelSpelling:
+    """How the model's tokenizer vocabulary spells words: for each `narrow_key`, its commonest
+    whole-word spelling (SentencePiece ranks pieces by score: a lower rank is more frequent)."""
 
+    def __init__(self, vocabulary: Mapping[str, int]) -> None:
+        best: dict[str, tuple[int, str]] = {}
+        for word, rank in vocabulary.items():
+            key = narrow_key(word)
+            if key not in best or rank < best[key][0]:
+                best[key] = (rank, word)
+        self._by_key = {key: word for key, (_, word) in best.items()}
+        self._preferred = frozenset(self._by_key.values())
 
-_WORDS_OF: dict[int, frozenset[str]] = {}
-
-
-def model_spellings(vocabulary: Mapping[str, int]) -> dict[str, str]:
-    """narrow key -> the model vocabulary's commonest spelling (lowest rank) of that word."""
-    best: dict[str, tuple[int, str]] = {}
-    for word, rank in vocabulary.items():
+    def spell(self, word: str) -> str:
+        """`word` if it is the vocabulary's preferred spelling of its variants, else that
+        spelling, else the canonical `narrow_key` of the word."""
+        if word in self._preferred:
+            return word
         key = narrow_key(word)
-        if key not in best or rank < best[key][0]:
-            best[key] = (rank, word)
-    return {key: word for key, (_, word) in best.items()}
+        return self._by_key.get(key, key)
+
+
+def model_spellings(vocabulary: Mapping[str, int]) -> ModelSpelling:
+    """A `ModelSpelling` of an encoder's `vocabulary()`."""
+    return ModelSpelling(vocabulary)
 
 
 class Spelling:
@@ -73,7 +78,7 @@ class Spelling:
             by_key[fold_word(word)].append(word)
         return cls(dict(by_key))
 
-    def respell(self, text: str, model: Mapping[str, str] | None = None) -> str:
+    def respell(self, text: str, model: ModelSpelling | None = None) -> str:
         """`text` with its words spelled as the corpus, else the model (`model_spellings`),
         else `narrow_key` spells them."""
 
@@ -84,10 +89,7 @@ class Spelling:
             forms = self._forms.get(fold_word(word))
             if forms:
                 return word if word in forms else forms[0]
-            if model and word in vocabulary_words(model):
-                return word
-            key = narrow_key(word)
-            return (model or {}).get(key, key)
+            return model.spell(word) if model is not None else narrow_key(word)
 
         return _WORD.sub(fix, text)
 
