@@ -65,12 +65,30 @@ class PassageRow:
 
 def all_passages(session: Session) -> list[PassageRow]:
     """Every passage with its article title, ordered by passage id."""
-    rows = session.execute(
-        select(Passage.id, Passage.article_id, Passage.text, Passage.content_hash, Article.title)
-        .join(Article, Passage.article_id == Article.id)
-        .order_by(Passage.id)
-    )
-    return [PassageRow(*row) for row in rows]
+    return _passage_rows(session, None)
+
+
+def passage_ids(session: Session) -> set[int]:
+    """The ids of every stored passage."""
+    return set(session.scalars(select(Passage.id)))
+
+
+def passage_rows(session: Session, ids: Sequence[int]) -> list[PassageRow]:
+    """The passages with these ids (missing ids are absent), ordered by passage id."""
+    rows: list[PassageRow] = []
+    unique = sorted(set(ids))
+    for start in range(0, len(unique), 500):  # bound the bind parameters of one statement
+        rows.extend(_passage_rows(session, unique[start : start + 500]))
+    return rows
+
+
+def _passage_rows(session: Session, ids: Sequence[int] | None) -> list[PassageRow]:
+    query = select(
+        Passage.id, Passage.article_id, Passage.text, Passage.content_hash, Article.title
+    ).join(Article, Passage.article_id == Article.id)
+    if ids is not None:
+        query = query.where(Passage.id.in_(ids))
+    return [PassageRow(*row) for row in session.execute(query.order_by(Passage.id))]
 
 
 def passage_views(session: Session, ids: Sequence[int]) -> dict[int, PassageView]:

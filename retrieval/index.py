@@ -1,12 +1,18 @@
-"""Versioned on-disk index: a dense and a lexical index (from a backend) + manifest, switched
-atomically.
+"""The on-disk index: generations that grow in place, over a durable embedding store.
 
 Layout of INDEX_DIR:
-    CURRENT                 name of the version being served (replaced atomically)
-    versions/<name>/        the dense index's files, lexical/, keys.npy, manifest.json
-    build.lock              held (flock) by the one build allowed at a time
-A build writes a complete new version under a temporary name, renames it into place, then
-swaps CURRENT. A crash at any point leaves the previous version serving.
+    CURRENT                     name of the generation being served (replaced atomically)
+    embeddings.sqlite           every passage vector ever encoded, by model + text
+                                (`retrieval.vectorstore`); survives kills and generations
+    generations/<name>/         catalog.sqlite (`retrieval.catalog`) + lexical/ (the backend's)
+    build.lock                  held (flock) by the one writer allowed at a time
+
+A sync brings the served generation up to the corpus: passages that left are removed from the
+lexical and dense sides, new ones are indexed lexically at once (answerable by keywords), then
+embedded in length-sorted batches, each batch committed to the embedding store before it is
+served. A new generation is written aside and switched to atomically only when the model, the
+backend or the analyzer changed, when the served one is unreadable, or on request (`full`); the
+old one answers meanwhile. A killed sync loses at most the batch being encoded.
 """
 
 from __future__ import annotations
@@ -14,29 +20,36 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import json
 import os
 import shutil
+import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Final, Protocol
 
 import numpy as np
 
-from retrieval.arabic import strip_marks
+from retrieval.arabic import ANALYZER_VERSION, strip_marks
 from retrieval.backends import DEFAULT_BACKEND, Backend, DenseIndex, LexicalIndex, get_backend
+from retrieval.backends.base import Ranked
+from retrieval.catalog import Catalog
 from retrieval.encoder import Encoder
 from retrieval.errors import BuildInProgress, IndexCorrupt, IndexMismatch, IndexNotReady
-from retrieval.spelling import Spelling
+from retrieval.spelling import ModelSpelling, Spelling
 from retrieval.types import BuildReport
+from retrieval.vectorstore import EmbeddingStore
 
-FORMAT_VERSION = 1
-KEEP_VERSIONS = 2
-EMBED_BATCH = 32
-TITLE_CHARS = 200  # passages per encoder call; progress is reported after each
-_KEYS, _LEXICAL, _SPELLING, _MANIFEST = "keys.npy", "lexical", "spelling.json", "manifest.json"
+FORMAT_VERSION: Final = 2
+KEEP_GENERATIONS: Final = 2
+EMBED_BATCH: Final = (
+    32  # passages per encoder call and per durable commit (benchmarks/throughput.py)
+)
+LEXICAL_BATCH: Final = 2000  # passages per lexical commit while indexing new ones
+TITLE_CHARS: Final = 200
+_CATALOG, _LEXICAL, _STORE = "catalog.sqlite", "lexical", "embeddings.sqlite"
 
 Progress = Callable[[int, int], None]
 
@@ -50,19 +63,15 @@ class IndexInput:
     text: str
 
 
-@dataclass(frozen=True)
-class IndexVersion:
-    """A loaded, verified index version."""
+class CorpusSource(Protocol):
+    """What a sync reads of the corpus."""
 
-    name: str
-    manifest: dict
-    dense: DenseIndex
-    lexical: LexicalIndex
-    spelling: Spelling
+    def passage_ids(self) -> set[int]: ...
 
-    @property
-    def size(self) -> int:
-        return len(self.dense)
+    def passages(self, ids: Sequence[int]) -> list[IndexInput]:
+        """Those of `ids` that still exist."""
+
+    def fingerprint(self) -> str: ...
 
 
 def embedding_text(item: IndexInput) -> str:
@@ -77,25 +86,102 @@ def embedding_key(encoder_fingerprint: str, text: str) -> bytes:
     return hashlib.sha256(f"{encoder_fingerprint}\0{text}".encode()).digest()
 
 
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+class LiveIndex:
+    """One generation as a process serves it. `refresh` follows the catalog's change log, so
+    what another process (or a build thread) commits is served at the next question."""
 
+    def __init__(
+        self,
+        name: str,
+        catalog: Catalog,
+        store: EmbeddingStore,
+        dense: DenseIndex,
+        lexical: LexicalIndex,
+    ) -> None:
+        self.name = name
+        self.catalog = catalog
+        self.store = store
+        self.dense = dense
+        self.lexical = lexical
+        self._lock = threading.Lock()  # guards dense, spelling, meta and the applied seq
+        self._seq = catalog.last_seq()  # read before the data: changes after it are reapplied
+        self._data_version = catalog.data_version()
+        self.meta = catalog.meta()
+        self._load_vectors([pid for pid, _ in catalog.dense_members()])
+        self.spelling = Spelling(catalog.words())
 
-def _checksums(folder: Path) -> dict[str, str]:
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != _MANIFEST)
-    return {str(p.relative_to(folder)): _sha256_file(p) for p in files}
+    def _load_vectors(self, ids: Sequence[int]) -> None:
+        for start in range(0, len(ids), 5000):
+            chunk = ids[start : start + 5000]
+            keys = self.catalog.keys_of(chunk)
+            found = self.store.get(keys.values())
+            held = [pid for pid in chunk if pid in keys and keys[pid] in found]
+            if held:
+                self.dense.add(held, np.vstack([found[keys[pid]] for pid in held]))
+
+    @property
+    def size(self) -> int:
+        """Passages served by the dense side."""
+        return len(self.dense)
+
+    def refresh(self) -> None:
+        """Apply what was committed since the last call (cheap when nothing was)."""
+        with self._lock:
+            version = self.catalog.data_version()
+            if version == self._data_version:
+                return
+            self._data_version = version
+            changes = self.catalog.changes_since(self._seq)
+            if not changes:
+                self.meta = self.catalog.meta()
+                return
+            added: list[int] = []
+            removed: list[int] = []
+            lexical = False
+            for change in changes:
+                if change.op == "dense" and change.passage_id is not None:
+                    added.append(change.passage_id)
+                elif change.op == "remove" and change.passage_id is not None:
+                    removed.append(change.passage_id)
+                    if change.passage_id in added:
+                        added.remove(change.passage_id)
+                elif change.op == "lexical":
+                    lexical = True
+            self.dense.remove(removed)
+            self._load_vectors(added)
+            if lexical:
+                self.lexical.reload()
+                self.spelling.update(self.catalog.words(self._seq))
+            self._seq = changes[-1].seq
+            self.meta = self.catalog.meta()
+
+    def dense_search(self, query: np.ndarray, k: int) -> Ranked:
+        with self._lock:
+            return self.dense.search(query, k)
+
+    def dense_vectors(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
+        with self._lock:
+            return self.dense.vectors(ids)
+
+    def respell(self, text: str, model: ModelSpelling | None) -> str:
+        with self._lock:
+            return self.spelling.respell(text, model)
+
+    def pending(self) -> int:
+        """Passages held lexically whose vectors are not served yet."""
+        total, dense = self.catalog.counts()
+        return total - dense
+
+    def passages(self) -> int:
+        return self.catalog.counts()[0]
 
 
 class IndexStore:
-    """The index directory: builds new versions with `backend`, loads the current one."""
+    """The index directory: syncs generations with the corpus, loads the current one."""
 
     def __init__(self, root: Path, backend: Backend | None = None) -> None:
         self.root = root
-        self.versions = root / "versions"
+        self.generations = root / "generations"
         self.backend = backend or get_backend(DEFAULT_BACKEND)
 
     def current_name(self) -> str | None:
@@ -104,50 +190,41 @@ class IndexStore:
         except FileNotFoundError:
             return None
 
-    def load(self, encoder: Encoder | None = None) -> IndexVersion:
-        """Load and verify the current version; check it matches `encoder` when given."""
+    def embeddings(self, dim: int) -> EmbeddingStore:
+        return EmbeddingStore(self.root / _STORE, dim)
+
+    def load(self, encoder: Encoder) -> LiveIndex:
+        """Load and verify the current generation; it must match `encoder` and the backend."""
         name = self.current_name()
         if name is None:
             raise IndexNotReady(f"no index in {self.root}: run `python -m retrieval build`")
-        return self._load_version(self.versions / name, encoder)
+        folder = self.generations / name
+        catalog = Catalog(folder / _CATALOG)
+        self._check(catalog.meta(), encoder, folder)
+        lexical = self.backend.lexical.open(folder / _LEXICAL)
+        dense = self.backend.dense.empty(encoder.dim)
+        return LiveIndex(name, catalog, self.embeddings(encoder.dim), dense, lexical)
 
-    def _load_version(self, folder: Path, encoder: Encoder | None) -> IndexVersion:
-        manifest = _read_manifest(folder)
-        if manifest.get("format") != FORMAT_VERSION:
-            raise IndexCorrupt(f"{folder}: index format {manifest.get('format')}, expected 1")
-        actual = _checksums(folder)
-        if actual != manifest.get("files"):
-            bad = sorted(set(actual.items()) ^ set(manifest.get("files", {}).items()))
-            raise IndexCorrupt(f"{folder}: files do not match the manifest: {bad[:3]}")
-        built_with = manifest.get("backend", DEFAULT_BACKEND)
-        if built_with != self.backend.name:
+    def _check(self, meta: dict[str, str], encoder: Encoder, folder: Path) -> None:
+        if meta.get("format") != str(FORMAT_VERSION):
+            raise IndexCorrupt(f"{folder}: index format {meta.get('format')}, expected 2")
+        if meta.get("backend") != self.backend.name:
             raise IndexMismatch(
-                f"index built with backend {built_with}, INDEX_BACKEND is {self.backend.name}: "
-                "rebuild with --full"
+                f"index built with backend {meta.get('backend')}, INDEX_BACKEND is "
+                f"{self.backend.name}: rebuild with --full"
             )
-        if encoder is not None and (
-            manifest["model_fingerprint"] != encoder.fingerprint or manifest["dim"] != encoder.dim
+        if meta.get("model_fingerprint") != encoder.fingerprint or meta.get("dim") != str(
+            encoder.dim
         ):
             raise IndexMismatch(
-                f"index built with {manifest['model']} ({manifest['model_fingerprint']}, "
-                f"dim {manifest['dim']}), loaded model is {encoder.name} "
+                f"index built with {meta.get('model')} ({meta.get('model_fingerprint')}, "
+                f"dim {meta.get('dim')}), loaded model is {encoder.name} "
                 f"({encoder.fingerprint}, dim {encoder.dim}): rebuild with --full"
             )
-        try:
-            dense = self.backend.dense.load(folder)
-            lexical = self.backend.lexical.load(folder / _LEXICAL)
-            spelling = Spelling.load(folder / _SPELLING)
-        except (IndexCorrupt, IndexMismatch):
-            raise
-        except Exception as exc:  # whatever an engine raises on files it cannot read
-            raise IndexCorrupt(f"{folder}: cannot read index files ({exc})") from exc
-        if not (len(dense) == manifest["passages"] == len(lexical)):
-            raise IndexCorrupt(f"{folder}: passage counts disagree with the manifest")
-        return IndexVersion(folder.name, manifest, dense, lexical, spelling)
 
     @contextlib.contextmanager
     def build_lock(self) -> Iterator[None]:
-        """One build at a time, across processes (the bot and the CLI may both try)."""
+        """One writer at a time, across processes (the bot and the CLI may both try)."""
         self.root.mkdir(parents=True, exist_ok=True)
         with (self.root / "build.lock").open("a") as handle:
             try:
@@ -159,92 +236,115 @@ class IndexStore:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def build(
+    def sync(
         self,
-        items: Sequence[IndexInput],
+        corpus: CorpusSource,
         encoder: Encoder,
         *,
-        corpus_hash: str,
         full: bool = False,
         progress: Progress | None = None,
         show_progress: bool = False,
     ) -> BuildReport:
-        """Build a new version from `items`, reusing unchanged vectors unless `full`, and serve it.
-
-        Steps: vectors (reused or embedded), the backend's indexes written aside, a manifest,
-        then the atomic switch and pruning of old versions.
-        """
+        """Bring the index up to `corpus`: in place when the served generation fits `encoder`
+        and the backend, else (or when `full`: every passage re-embedded) in a new generation
+        that is served once complete."""
         with self.build_lock():
             started = time.perf_counter()
-            texts = [embedding_text(item) for item in items]
-            keys = [embedding_key(encoder.fingerprint, t) for t in texts]
-            previous = {} if full else self._previous_vectors(encoder)
-            vectors, embedded = _vectors(encoder, texts, keys, previous, progress, show_progress)
-            work, name = self._new_folder()
-            ids = [item.passage_id for item in items]
-            self.backend.dense.build(ids, vectors).save(work)
-            self.backend.lexical.build(ids, texts).save(work / _LEXICAL)
-            Spelling.learn(texts).save(work / _SPELLING)
-            _save_keys(work / _KEYS, keys)
+            fingerprint = corpus.fingerprint()
+            wanted = corpus.passage_ids()
+            folder, fresh = self._target(encoder, full)
+            catalog = Catalog(folder / _CATALOG, create=True)
+            store = self.embeddings(encoder.dim)
+            try:
+                if fresh:
+                    catalog.set_meta(self._meta(encoder))
+                    lexical = self.backend.lexical.create(folder / _LEXICAL)
+                else:
+                    lexical = self.backend.lexical.open(folder / _LEXICAL)
+                held = catalog.member_ids()
+                removed = sorted(held - wanted)
+                if removed:
+                    gone = lexical.remove(removed)
+                    catalog.remove(removed)
+                    catalog.lexical_committed(_word_deltas(gone.values(), -1))
+                added = sorted(wanted - held)
+                for start in range(0, len(added), LEXICAL_BATCH):
+                    batch = added[start : start + LEXICAL_BATCH]
+                    self._add_lexical(catalog, lexical, corpus, encoder, batch)
+                embedded, reused = _embed_pending(
+                    catalog, store, corpus, encoder, full, progress, show_progress
+                )
+                total, _ = catalog.counts()
+                catalog.set_meta(
+                    {
+                        "corpus_hash": fingerprint,
+                        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                    }
+                )
+                if len(store) > 1.25 * total + 1000:  # vectors no passage uses any more
+                    store.compact(catalog.all_keys())
+            finally:
+                catalog.close()
+                store.close()
+            if fresh:
+                name = folder.name.removeprefix(".tmp-")
+                os.replace(folder, self.generations / name)
+                self._switch(name)
+                self._prune()
+            else:
+                name = folder.name
             seconds = time.perf_counter() - started
-            report = BuildReport(name, len(items), embedded, len(items) - embedded, seconds)
-            self._write_manifest(work, report, encoder, corpus_hash)
-            self._publish(work, name)
-            return report
+            return BuildReport(name, total, embedded, reused, seconds, len(removed), len(added))
 
-    def _previous_vectors(self, encoder: Encoder) -> dict[bytes, np.ndarray]:
-        """Vectors of the version being served, by embedding key, when the model is the same."""
-        name = self.current_name()
-        if name is None:
-            return {}
-        folder = self.versions / name
-        try:
-            manifest = _read_manifest(folder)
-            if manifest.get("model_fingerprint") != encoder.fingerprint:
-                return {}
-            backend = get_backend(manifest.get("backend", DEFAULT_BACKEND))
-            dense = backend.dense.load(folder)
-            keys = np.load(folder / _KEYS)
-            vectors = dense.vectors(dense.ids)
-        except Exception:  # an unreadable previous version only costs re-embedding
-            return {}
-        return {k.tobytes(): v for k, v in zip(keys, vectors, strict=True)}
-
-    def _new_folder(self) -> tuple[Path, str]:
-        """A fresh temporary folder for a version, and the version's name."""
-        self.versions.mkdir(parents=True, exist_ok=True)
-        self._clean_temporaries()
-        name = datetime.now(UTC).strftime("v%Y%m%dT%H%M%S%fZ")
-        work = self.versions / f".tmp-{name}"
-        work.mkdir()
-        return work, name
-
-    def _write_manifest(
-        self, work: Path, report: BuildReport, encoder: Encoder, corpus_hash: str
+    def _add_lexical(
+        self,
+        catalog: Catalog,
+        lexical: LexicalIndex,
+        corpus: CorpusSource,
+        encoder: Encoder,
+        ids: Sequence[int],
     ) -> None:
-        manifest = {
+        """Index passages lexically (answerable by keywords from here on); vectors pending."""
+        items = corpus.passages(ids)
+        texts = [embedding_text(item) for item in items]
+        catalog.add_pending(
+            (item.passage_id, embedding_key(encoder.fingerprint, text), len(text))
+            for item, text in zip(items, texts, strict=True)
+        )
+        lexical.upsert([item.passage_id for item in items], texts)
+        catalog.lexical_committed(_word_deltas(texts, +1))
+
+    def _meta(self, encoder: Encoder) -> dict[str, object]:
+        return {
             "format": FORMAT_VERSION,
-            "version": report.version,
             "backend": self.backend.name,
             "model": encoder.name,
             "model_fingerprint": encoder.fingerprint,
             "dim": encoder.dim,
-            "passages": report.passages,
-            "embedded": report.embedded,
-            "reused": report.reused,
-            "corpus_hash": corpus_hash,
-            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "build_seconds": round(report.seconds, 3),
-            "files": _checksums(work),
+            "analyzer": ANALYZER_VERSION,
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
-        (work / _MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
 
-    def _publish(self, work: Path, name: str) -> None:
-        """Make a complete version durable, rename it into place and serve it."""
-        _fsync_tree(work)
-        os.replace(work, self.versions / name)
-        self._switch(name)
-        self._prune()
+    def _target(self, encoder: Encoder, full: bool) -> tuple[Path, bool]:
+        """The generation to sync: the served one when usable, else a new temporary one."""
+        name = self.current_name()
+        if name is not None and not full:
+            folder = self.generations / name
+            try:
+                catalog = Catalog(folder / _CATALOG)
+                try:
+                    self._check(catalog.meta(), encoder, folder)
+                finally:
+                    catalog.close()
+                self.backend.lexical.open(folder / _LEXICAL)
+                return folder, False
+            except (IndexCorrupt, IndexMismatch, IndexNotReady):
+                pass
+        self.generations.mkdir(parents=True, exist_ok=True)
+        for stale in self.generations.glob(".tmp-*"):  # a killed build's unfinished generation
+            shutil.rmtree(stale, ignore_errors=True)
+        name = datetime.now(UTC).strftime("g%Y%m%dT%H%M%S%fZ")
+        return self.generations / f".tmp-{name}", True
 
     def _switch(self, name: str) -> None:
         tmp = self.root / "CURRENT.tmp"
@@ -254,83 +354,62 @@ class IndexStore:
             os.fsync(f.fileno())
         os.replace(tmp, self.root / "CURRENT")
 
-    def _clean_temporaries(self) -> None:
-        for stale in self.versions.glob(".tmp-*"):
-            shutil.rmtree(stale, ignore_errors=True)
-
     def _prune(self) -> None:
         current = self.current_name()
-        names = sorted(p.name for p in self.versions.iterdir() if p.name.startswith("v"))
-        for name in names[:-KEEP_VERSIONS]:
+        names = sorted(p.name for p in self.generations.iterdir() if p.name.startswith("g"))
+        for name in names[:-KEEP_GENERATIONS]:
             if name != current:
-                shutil.rmtree(self.versions / name, ignore_errors=True)
+                shutil.rmtree(self.generations / name, ignore_errors=True)
 
 
-def _read_manifest(folder: Path) -> dict:
-    try:
-        return dict(json.loads((folder / _MANIFEST).read_text()))
-    except (OSError, ValueError) as exc:
-        raise IndexCorrupt(f"{folder}: manifest unreadable ({exc})") from exc
+def _word_deltas(texts: Iterable[str], sign: int) -> dict[str, int]:
+    """Word count changes from adding (+1) or removing (-1) these texts."""
+    return {word: sign * n for word, n in Spelling.count(texts).items()}
 
 
-def _save_keys(path: Path, keys: Sequence[bytes]) -> None:
-    # Raw uint8 rows: numpy's fixed-width bytes type ("S32") drops trailing NUL bytes, and
-    # one digest in 256 ends with one; such a key would never match again.
-    rows = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), 32)
-    np.save(path, rows)
-
-
-def _vectors(
+def _embed_pending(
+    catalog: Catalog,
+    store: EmbeddingStore,
+    corpus: CorpusSource,
     encoder: Encoder,
-    texts: Sequence[str],
-    keys: Sequence[bytes],
-    previous: dict[bytes, np.ndarray],
+    full: bool,
     progress: Progress | None,
     show_progress: bool,
-) -> tuple[np.ndarray, int]:
-    """One vector per text: reused from `previous` by key, else embedded. Returns (vectors,
-    how many were embedded)."""
-    vectors = np.zeros((len(texts), encoder.dim), dtype=np.float32)
-    # Length-sorted batches: sentence-transformers sorts by length only inside one call, and a
-    # batch costs what its longest passage costs (benchmarks/throughput.py: 7.6 -> 9.8 passages/s).
-    todo = sorted(
-        (i for i, key in enumerate(keys) if key not in previous), key=lambda i: len(texts[i])
-    )
-    for i, key in enumerate(keys):
-        if key in previous:
-            vectors[i] = previous[key]
-    _embed_rows(encoder, texts, todo, vectors, progress, show_progress)
-    return vectors, len(todo)
-
-
-def _embed_rows(
-    encoder: Encoder,
-    texts: Sequence[str],
-    rows: Sequence[int],
-    out: np.ndarray,
-    progress: Progress | None,
-    show_progress: bool,
-) -> None:
+) -> tuple[int, int]:
+    """Serve a vector for every pending passage: stored ones at once (unless `full`), the rest
+    encoded shortest first, EMBED_BATCH at a time, each batch stored before it is served.
+    Returns (encoded, reused)."""
+    pending = catalog.pending()  # shortest first: a batch costs what its longest passage costs
+    reused = 0
+    if not full:
+        todo: list[tuple[int, bytes]] = []
+        for start in range(0, len(pending), 5000):
+            chunk = pending[start : start + 5000]
+            found = store.get(key for _, key in chunk)
+            hits = [pid for pid, key in chunk if key in found]
+            catalog.mark_dense(hits)
+            reused += len(hits)
+            todo.extend((pid, key) for pid, key in chunk if key not in found)
+        pending = todo
     bar = None
-    if show_progress and rows:
+    if show_progress and pending:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(rows), unit="passage", desc="embedding")
+        bar = tqdm(total=len(pending), unit="passage", desc="embedding", smoothing=0.05)
     done = 0
-    for start in range(0, len(rows), EMBED_BATCH):
-        chunk = rows[start : start + EMBED_BATCH]
-        out[chunk] = encoder.encode_passages([texts[i] for i in chunk], batch_size=EMBED_BATCH)
-        done += len(chunk)
+    for start in range(0, len(pending), EMBED_BATCH):
+        batch = dict(pending[start : start + EMBED_BATCH])
+        items = corpus.passages(list(batch))  # a passage deleted meanwhile is skipped
+        if items:
+            texts = [embedding_text(item) for item in items]
+            vectors = encoder.encode_passages(texts, batch_size=EMBED_BATCH)
+            store.put([batch[item.passage_id] for item in items], vectors)
+            catalog.mark_dense([item.passage_id for item in items])
+        done += len(batch)
         if bar is not None:
-            bar.update(len(chunk))
+            bar.update(len(batch))
         if progress is not None:
-            progress(done, len(rows))
+            progress(done, len(pending))
     if bar is not None:
         bar.close()
-
-
-def _fsync_tree(folder: Path) -> None:
-    for path in folder.rglob("*"):
-        if path.is_file():
-            with path.open("rb") as f:
-                os.fsync(f.fileno())
+    return done, reused

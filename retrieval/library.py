@@ -8,11 +8,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from corpus import BUNDLED_CORPUS
 from corpus.ingest import ingest_records, parse_document, stream_paths
 from corpus.store import (
-    all_passages,
     article_view,
     corpus_fingerprint,
     corpus_stats,
@@ -20,6 +20,8 @@ from corpus.store import (
     delete_article,
     init_db,
     make_session_factory,
+    passage_ids,
+    passage_rows,
 )
 from retrieval.backends import get_backend
 from retrieval.encoder import Encoder, load_encoder
@@ -40,6 +42,25 @@ from retrieval.types import (
 )
 
 
+class StoredCorpus:
+    """The corpus store as an index sync reads it (`retrieval.index.CorpusSource`)."""
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self.session_factory = session_factory
+
+    def passage_ids(self) -> set[int]:
+        with self.session_factory() as session:
+            return passage_ids(session)
+
+    def passages(self, ids: Sequence[int]) -> list[IndexInput]:
+        with self.session_factory() as session:
+            return [IndexInput(r.passage_id, r.title, r.text) for r in passage_rows(session, ids)]
+
+    def fingerprint(self) -> str:
+        with self.session_factory() as session:
+            return corpus_fingerprint(session)
+
+
 class Library:
     """Articles in, cited passages out."""
 
@@ -50,7 +71,8 @@ class Library:
         self.index = index
         self.retriever = Retriever(encoder, self.session_factory, None)
         self._write_lock = threading.Lock()  # ingest and delete serialize with each other
-        self.load_error: IndexCorrupt | IndexMismatch | None = None
+        self.load_error: IndexCorrupt | IndexMismatch | IndexNotReady | None = None
+        self.served_generation: str | None = None
 
     @classmethod
     def open(cls, settings: LibrarySettings, encoder: Encoder | None = None) -> Library:
@@ -68,11 +90,13 @@ class Library:
         """Serve the current index version from disk; a bad one is remembered, not raised,
         so a process can still start and rebuild (`prepare`) instead of failing."""
         self.load_error = None
-        if self.index.current_name() is None:
+        name = self.index.current_name()
+        self.served_generation = name
+        if name is None:
             return
         try:
             self.retriever.swap(self.index.load(self.encoder))
-        except (IndexCorrupt, IndexMismatch) as exc:
+        except (IndexCorrupt, IndexMismatch, IndexNotReady) as exc:
             self.load_error = exc
 
     def prepare(
@@ -99,6 +123,8 @@ class Library:
         fold: bool = True,
     ) -> list[Hit]:
         """Best passages for a question (see Retriever.search)."""
+        if self.index.current_name() != self.served_generation:
+            self.reload()  # another process switched generations (a full rebuild finished)
         if self.load_error is not None and not self.ready:
             raise self.load_error
         return self.retriever.search(question, k, mode=mode, offset=offset, fold=fold)
@@ -154,7 +180,8 @@ class Library:
         return self.encoder.count_passage_tokens(embedded) > self.encoder.max_tokens
 
     def delete_article(self, article_id: int) -> bool:
-        """Remove an article and its passages (searches skip it at once; rebuild to compact)."""
+        """Remove an article and its passages; searches skip it at once, and the next `build`
+        (the bot runs one right after) takes its passages out of the index."""
         with self._write_lock, self.session_factory() as session:
             return delete_article(session, article_id)  # commits
 
@@ -162,29 +189,33 @@ class Library:
     def build(
         self, *, full: bool = False, progress: Progress | None = None, show_progress: bool = False
     ) -> BuildReport:
-        """Index the current corpus (reusing unchanged vectors unless `full`) and serve it."""
-        with self.session_factory() as session:
-            rows = all_passages(session)
-            fingerprint = corpus_fingerprint(session)
-        items = [IndexInput(r.passage_id, r.title, r.text) for r in rows]
-        report = self.index.build(
-            items,
+        """Bring the index up to the corpus: removed passages leave, new ones are answerable by
+        keywords at once and by meaning batch by batch as they are embedded. Stored vectors are
+        reused unless `full` (then everything is re-embedded into a new generation)."""
+        report = self.index.sync(
+            StoredCorpus(self.session_factory),
             self.encoder,
-            corpus_hash=fingerprint,
             full=full,
             progress=progress,
             show_progress=show_progress,
         )
-        self.retriever.swap(self.index.load(self.encoder))
+        if self.index.current_name() != self.served_generation or not self.ready:
+            self.reload()
+        else:
+            self.retriever.version.refresh()
         return report
 
     def is_stale(self) -> bool:
         """True when the corpus changed since the served index was built (or none exists)."""
         if not self.ready:
             return True
+        version = self.retriever.version
+        version.refresh()
+        if version.pending():
+            return True
         with self.session_factory() as session:
             fingerprint = corpus_fingerprint(session)
-        return bool(self.retriever.version.manifest["corpus_hash"] != fingerprint)
+        return version.meta.get("corpus_hash") != fingerprint
 
     def corpus_stats(self) -> CorpusStats:
         """Article and passage counts, sources and date range of the stored corpus."""
@@ -196,11 +227,8 @@ class Library:
         corpus = self.corpus_stats()
         if not self.ready:
             return LibraryStats(corpus, None, None, 0, True)
-        manifest = self.retriever.version.manifest
+        version = self.retriever.version
+        stale = self.is_stale()
         return LibraryStats(
-            corpus,
-            manifest["version"],
-            manifest["built_at"],
-            manifest["passages"],
-            self.is_stale(),
+            corpus, version.name, version.meta.get("built_at"), version.passages(), stale
         )

@@ -21,7 +21,7 @@ from retrieval.encoder import Encoder
 from retrieval.errors import EmptyQuery, IndexNotReady
 from retrieval.fusion import CANDIDATES, fuse
 from retrieval.gate import evidence, is_arabic, question_terms
-from retrieval.index import IndexVersion
+from retrieval.index import LiveIndex
 from retrieval.sentences import best_sentence, close_calls
 from retrieval.spelling import ModelSpelling, model_spellings
 from retrieval.types import Hit
@@ -54,7 +54,7 @@ class Retriever:
         self,
         encoder: Encoder,
         session_factory: sessionmaker[Session],
-        version: IndexVersion | None,
+        version: LiveIndex | None,
     ) -> None:
         self.encoder = encoder
         self.session_factory = session_factory
@@ -63,7 +63,7 @@ class Retriever:
         self._model_spellings: ModelSpelling | None = None
 
     @property
-    def version(self) -> IndexVersion:
+    def version(self) -> LiveIndex:
         version = self._version
         if version is None:
             raise IndexNotReady("no index loaded yet")
@@ -76,7 +76,7 @@ class Retriever:
             self._model_spellings = model_spellings(self.encoder.vocabulary())
         return self._model_spellings
 
-    def swap(self, version: IndexVersion) -> None:
+    def swap(self, version: LiveIndex) -> None:
         """Serve `version` from now on; searches already running finish on the old one."""
         with self._lock:
             self._version = version
@@ -94,12 +94,13 @@ class Retriever:
         """The best `k` hits after skipping `offset`: one per article unless `collapse=False`,
         reprints of one story folded into one hit (`also_in`) unless `fold=False`."""
         text = clean_question(question)
-        version = self.version  # one consistent version for the whole request
+        version = self.version
+        version.refresh()  # serve what builds committed since the last question
         query_vector = None
         if mode != "lexical":
             # The encoder sees the question as the corpus spells it: spelling variants of one
             # question embed identically (retrieval/spelling.py).
-            spelled = version.spelling.respell(strip_marks(text), self.model_spellings)
+            spelled = version.respell(strip_marks(text), self.model_spellings)
             query_vector = self.encoder.encode_queries([spelled])[0]
         ranked, dense_scores = self._rank(version, text, query_vector, mode)
         wanted = offset + k
@@ -119,10 +120,10 @@ class Retriever:
         ]
 
     def _rank(
-        self, version: IndexVersion, text: str, query_vector: np.ndarray | None, mode: Mode
+        self, version: LiveIndex, text: str, query_vector: np.ndarray | None, mode: Mode
     ) -> tuple[list[tuple[int, float]], dict[int, float]]:
-        n = min(CANDIDATES, version.size)
-        dense = version.dense.search(query_vector, n) if query_vector is not None else []
+        n = CANDIDATES
+        dense = version.dense_search(query_vector, n) if query_vector is not None else []
         if mode == "hybrid" and not is_arabic(text):
             # The BM25 analyzer is Arabic: on a public set of English questions over Arabic
             # paragraphs fusing it in cost 10 points of recall@1. (On this project's 16 English
@@ -138,14 +139,15 @@ class Retriever:
         dense_scores = dict(dense)
         if query_vector is not None:
             missing = [pid for pid, _ in ranked if pid not in dense_scores]
-            if missing:  # lexical-only candidates still get a comparable cosine score
-                sims = version.dense.vectors(missing) @ query_vector
-                dense_scores.update(zip(missing, map(float, sims), strict=True))
+            # lexical-only candidates still get a comparable cosine score (once their vectors
+            # are served: a passage added moments ago may be answerable by its keywords only)
+            for pid, vector in version.dense_vectors(missing).items():
+                dense_scores[pid] = float(vector @ query_vector)
         return ranked, dense_scores
 
     def _assemble(
         self,
-        version: IndexVersion,
+        version: LiveIndex,
         ranked: Sequence[tuple[int, float]],
         dense_scores: dict[int, float],
         wanted: int,

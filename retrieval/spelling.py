@@ -12,15 +12,12 @@ a news corpus of any size such words are rare. Words in other scripts are never 
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Final
 
 from retrieval.arabic import fold_word
-from retrieval.errors import IndexCorrupt
 
 _WORD: Final = re.compile(r"[^\W\d_]+")
 _ARABIC_WORD: Final = re.compile("[\u0621-\u064a]")
@@ -62,21 +59,50 @@ def model_spellings(vocabulary: Mapping[str, int]) -> ModelSpelling:
 
 
 class Spelling:
-    """fold key -> the corpus's spellings of it, most frequent first."""
+    """fold key -> the corpus's spellings of it, most frequent first (ties: alphabetical).
 
-    def __init__(self, forms: dict[str, list[str]]) -> None:
-        self._forms = forms
+    Built from word counts, so that an index growing by articles keeps it current with
+    `update` instead of re-reading the corpus."""
 
-    @classmethod
-    def learn(cls, texts: Iterable[str]) -> Spelling:
-        """Count the spellings of every word of `texts` (already `strip_marks`ed)."""
+    def __init__(self, counts: Mapping[str, int]) -> None:
+        self._counts: dict[str, int] = {w: n for w, n in counts.items() if n > 0}
+        by_key: defaultdict[str, list[str]] = defaultdict(list)
+        for word in self._counts:
+            by_key[fold_word(word)].append(word)
+        self._forms = {key: self._ordered(words) for key, words in by_key.items()}
+
+    def _ordered(self, words: Iterable[str]) -> list[str]:
+        return sorted(words, key=lambda w: (-self._counts[w], w))
+
+    @staticmethod
+    def count(texts: Iterable[str]) -> Counter[str]:
+        """Occurrences of every word of `texts` (already `strip_marks`ed)."""
         counts: Counter[str] = Counter()
         for text in texts:
             counts.update(_WORD.findall(text))
-        by_key: defaultdict[str, list[str]] = defaultdict(list)
-        for word, _ in counts.most_common():
-            by_key[fold_word(word)].append(word)
-        return cls(dict(by_key))
+        return counts
+
+    @classmethod
+    def learn(cls, texts: Iterable[str]) -> Spelling:
+        """The spellings of every word of `texts` (already `strip_marks`ed)."""
+        return cls(cls.count(texts))
+
+    def update(self, counts: Mapping[str, int]) -> None:
+        """Replace the counts of these words (0 removes a word)."""
+        touched = set()
+        for word, n in counts.items():
+            if n > 0:
+                self._counts[word] = n
+            else:
+                self._counts.pop(word, None)
+            touched.add(fold_word(word))
+        for key in touched:
+            words = {w for w in self._forms.get(key, ()) if w in self._counts}
+            words.update(w for w in counts if fold_word(w) == key and w in self._counts)
+            if words:
+                self._forms[key] = self._ordered(words)
+            else:
+                self._forms.pop(key, None)
 
     def respell(self, text: str, model: ModelSpelling | None = None) -> str:
         """`text` with its words spelled as the corpus, else the model (`model_spellings`),
@@ -92,17 +118,6 @@ class Spelling:
             return model.spell(word) if model is not None else narrow_key(word)
 
         return _WORD.sub(fix, text)
-
-    def save(self, path: Path) -> None:
-        path.write_text(json.dumps(self._forms, ensure_ascii=False), encoding="utf-8")
-
-    @classmethod
-    def load(cls, path: Path) -> Spelling:
-        try:
-            forms = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise IndexCorrupt(f"{path}: spelling table unreadable ({exc})") from exc
-        return cls(forms)
 
     def __len__(self) -> int:
         return len(self._forms)

@@ -96,13 +96,16 @@ class BuildReport:
     embedded: int
     reused: int
     seconds: float
+    removed: int = 0  # passages that left the index
+    added: int = 0  # passages newly indexed (lexically at once; `embedded` + `reused` vectors)
 
     def summary(self) -> str:
-        """One line: version, passages, embedded, reused, seconds and passages/s."""
+        """One line: version, passages, added, removed, embedded, reused, seconds, passages/s."""
         rate = self.embedded / self.seconds if self.seconds and self.embedded else 0.0
         return (
-            f"index {self.version}: {self.passages} passages, {self.embedded} embedded, "
-            f"{self.reused} reused, {self.seconds:.1f} s ({rate:.1f} passages/s)"
+            f"index {self.version}: {self.passages} passages ({self.added} added, "
+            f"{self.removed} removed), {self.embedded} embedded, {self.reused} reused, "
+            f"{self.seconds:.1f} s ({rate:.1f} passages/s)"
         )
 
 

@@ -38,7 +38,7 @@ def fake_encoder():
 
 # Retriever tests run against the embedded backend and an in-memory fake (tests/fakes.py,
 # registered on import): the index-backend seam is what they prove.
-BACKENDS = ["faiss-bm25", "memory"]
+BACKENDS = ["faiss-tantivy", "memory"]
 
 
 @pytest.fixture(params=BACKENDS)

@@ -13,7 +13,7 @@ import numpy as np
 
 from retrieval.arabic import analyze_document, analyze_query
 from retrieval.backends import Backend, register_backend
-from retrieval.errors import IndexCorrupt
+from retrieval.errors import IndexCorrupt, IndexNotReady
 
 
 class FakeEncoder:
@@ -59,91 +59,109 @@ class FakeEncoder:
 class MemoryDenseIndex:
     """Brute-force numpy inner product: the DenseIndex protocol with no engine behind it."""
 
-    def __init__(self, ids: np.ndarray, matrix: np.ndarray) -> None:
-        self._ids = ids
-        self._matrix = matrix
-        self._rows = {int(pid): row for row, pid in enumerate(ids)}
-
-    @property
-    def ids(self) -> np.ndarray:
-        return self._ids
+    def __init__(self, dim: int) -> None:
+        self._dim = dim
+        self._vectors: dict[int, np.ndarray] = {}
 
     @classmethod
-    def build(cls, ids: Sequence[int], vectors: np.ndarray) -> MemoryDenseIndex:
-        return cls(np.asarray(ids, dtype=np.int64), np.asarray(vectors, dtype=np.float32))
+    def empty(cls, dim: int) -> MemoryDenseIndex:
+        return cls(dim)
+
+    def add(self, ids: Sequence[int], vectors: np.ndarray) -> None:
+        for pid, vector in zip(ids, vectors, strict=True):
+            self._vectors[int(pid)] = np.asarray(vector, dtype=np.float32)
+
+    def remove(self, ids: Sequence[int]) -> None:
+        for pid in ids:
+            self._vectors.pop(int(pid), None)
 
     def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
-        scores = self._matrix @ np.asarray(query, dtype=np.float32)
+        if not self._vectors or k <= 0:
+            return []
+        ids = sorted(self._vectors)
+        scores = np.vstack([self._vectors[i] for i in ids]) @ np.asarray(query, dtype=np.float32)
         order = np.argsort(-scores, kind="stable")[:k]
-        return [(int(self._ids[i]), float(scores[i])) for i in order]
+        return [(ids[i], float(scores[i])) for i in order]
 
-    def vectors(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
-        return self._matrix[[self._rows[int(pid)] for pid in ids]]
+    def vectors(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
+        return {int(i): self._vectors[int(i)] for i in ids if int(i) in self._vectors}
 
-    def save(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        np.savez(folder / "memory-dense.npz", ids=self._ids, matrix=self._matrix)
-
-    @classmethod
-    def load(cls, folder: Path) -> MemoryDenseIndex:
-        try:
-            data = np.load(folder / "memory-dense.npz")
-        except OSError as exc:
-            raise IndexCorrupt(str(exc)) from exc
-        return cls(data["ids"], data["matrix"])
+    def __contains__(self, passage_id: object) -> bool:
+        return passage_id in self._vectors
 
     def __len__(self) -> int:
-        return len(self._ids)
+        return len(self._vectors)
 
 
 class MemoryLexicalIndex:
-    """Plain-Python BM25 (k1=0.6, b=0.9, Lucene idf) over the project's Arabic analyzer: the
-    LexicalIndex protocol with no engine behind it."""
+    """Plain-Python BM25 (k1=1.2, b=0.75, Lucene idf) over the project's Arabic analyzer, kept
+    in one JSON file replaced atomically: the LexicalIndex protocol with no engine behind it."""
 
-    K1, B = 0.6, 0.9
+    K1, B = 1.2, 0.75
+    FILE = "memory-lexical.json"
 
-    def __init__(self, ids: list[int], docs: list[list[str]]) -> None:
-        self._ids = ids
-        self._docs = [Counter(doc) for doc in docs]
-        self._lengths = [len(doc) for doc in docs]
-        self._avg = sum(self._lengths) / len(docs) if docs else 0.0
-        self._df = Counter(term for doc in self._docs for term in doc)
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._texts: dict[int, str] = {}
+        self.reload()
 
     @classmethod
-    def build(cls, ids: Sequence[int], texts: Sequence[str]) -> MemoryLexicalIndex:
-        return cls([int(i) for i in ids], [analyze_document(t) for t in texts])
+    def create(cls, folder: Path) -> MemoryLexicalIndex:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / cls.FILE).write_text("{}")
+        return cls(folder)
+
+    @classmethod
+    def open(cls, folder: Path) -> MemoryLexicalIndex:
+        if not (folder / cls.FILE).is_file():
+            raise IndexNotReady(str(folder))
+        return cls(folder)
+
+    def reload(self) -> None:
+        try:
+            data = json.loads((self.folder / self.FILE).read_text())
+        except (OSError, ValueError) as exc:
+            raise IndexCorrupt(str(exc)) from exc
+        self._texts = {int(k): v for k, v in data.items()}
+        self._docs = {pid: Counter(analyze_document(t)) for pid, t in self._texts.items()}
+        self._df = Counter(term for doc in self._docs.values() for term in doc)
+        lengths = [sum(doc.values()) for doc in self._docs.values()]
+        self._avg = sum(lengths) / len(lengths) if lengths else 0.0
+
+    def _commit(self) -> None:
+        tmp = self.folder / (self.FILE + ".tmp")
+        tmp.write_text(json.dumps(self._texts))
+        tmp.replace(self.folder / self.FILE)
+        self.reload()
+
+    def upsert(self, ids: Sequence[int], texts: Sequence[str]) -> None:
+        self._texts.update(zip(map(int, ids), texts, strict=True))
+        self._commit()
+
+    def remove(self, ids: Sequence[int]) -> dict[int, str]:
+        gone = {int(i): self._texts.pop(int(i)) for i in ids if int(i) in self._texts}
+        self._commit()
+        return gone
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         terms = [t for t in analyze_query(query) if t in self._df]
         n = len(self._docs)
         scores = []
-        for pid, doc, length in zip(self._ids, self._docs, self._lengths, strict=True):
+        for pid, doc in self._docs.items():
+            length = sum(doc.values())
             score = 0.0
             for term in terms:
                 tf = doc.get(term, 0)
                 if tf:
                     idf = math.log(1 + (n - self._df[term] + 0.5) / (self._df[term] + 0.5))
                     norm = self.K1 * (1 - self.B + self.B * length / self._avg)
-                    score += idf * tf / (tf + norm)
+                    score += idf * tf * (self.K1 + 1) / (tf + norm)
             if score > 0:
                 scores.append((pid, score))
-        return sorted(scores, key=lambda item: -item[1])[:k]
-
-    def save(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        docs = [list(doc.elements()) for doc in self._docs]
-        (folder / "memory-lexical.json").write_text(json.dumps([self._ids, docs]))
-
-    @classmethod
-    def load(cls, folder: Path) -> MemoryLexicalIndex:
-        try:
-            ids, docs = json.loads((folder / "memory-lexical.json").read_text())
-        except (OSError, ValueError) as exc:
-            raise IndexCorrupt(str(exc)) from exc
-        return cls(ids, docs)
+        return sorted(scores, key=lambda item: (-item[1], item[0]))[:k]
 
     def __len__(self) -> int:
-        return len(self._ids)
+        return len(self._texts)
 
 
 def memory_backend() -> Backend:

@@ -74,9 +74,8 @@ def test_a_corrupt_index_is_rebuilt_by_prepare(library, tmp_path, fake_encoder, 
     from retrieval.cli import prepare
     from retrieval.errors import IndexCorrupt
 
-    folder = tmp_path / "index" / "versions" / library.index.current_name()
-    dense = "memory-dense.npz" if backend == "memory" else "dense.faiss"
-    (folder / dense).write_bytes(b"garbage")
+    folder = tmp_path / "index" / "generations" / library.index.current_name()
+    (folder / "catalog.sqlite").write_bytes(b"garbage" * 1000)
     settings = LibrarySettings(
         database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
         index_dir=tmp_path / "index",

@@ -30,11 +30,18 @@ def test_words_the_corpus_writes_so_are_kept() -> None:
     assert spelling.respell("كازورلا 2015") == "كازورلا 2015"
 
 
-def test_round_trip(tmp_path) -> None:
-    spelling = Spelling.learn(CORPUS)
-    spelling.save(tmp_path / "spelling.json")
-    again = Spelling.load(tmp_path / "spelling.json")
-    assert again.respell("بشان الهجره") == "بشأن الهجرة" and len(again) == len(spelling)
+def test_updated_counts_spell_like_a_table_learned_from_scratch() -> None:
+    more = ["الشئون الشئون الشئون", "بشان"]
+    grown = Spelling.learn(CORPUS)
+    counts = Spelling.count(CORPUS)
+    counts.update(Spelling.count(more))
+    grown.update({word: counts[word] for word in Spelling.count(more)})
+    scratch = Spelling.learn(CORPUS + more)
+    for word in ("الشؤون", "الشيون", "بشان", "بشأن", "الهجره"):
+        assert grown.respell(word) == scratch.respell(word)
+    assert grown.respell("بشان") == "بشان"  # now a spelling the corpus writes
+    grown.update({"الشئون": 1, "بشان": 0})  # those texts removed again
+    assert grown.respell("بشان") == "بشأن" and len(grown) == len(Spelling.learn(CORPUS))
 
 
 def test_words_the_corpus_does_not_know_still_get_one_spelling() -> None:

@@ -1,5 +1,5 @@
 """Index backends by name: `get_backend(settings.index_backend)` gives the dense and lexical
-index classes; nothing above this package imports faiss or bm25s."""
+index classes; nothing above this package imports faiss or tantivy."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ __all__ = [
     "register_backend",
 ]
 
-DEFAULT_BACKEND = "faiss-bm25"
+DEFAULT_BACKEND = "faiss-tantivy"
 
 
 class UnknownBackend(RetrievalError, ValueError):
@@ -37,15 +37,15 @@ class Backend:
     lexical: type[LexicalIndex]
 
 
-def _faiss_bm25() -> Backend:
-    # Imported on demand: faiss and bm25s load native code a process may not need.
+def _faiss_tantivy() -> Backend:
+    # Imported on demand: faiss and tantivy load native code a process may not need.
     from retrieval.backends.dense_faiss import FaissDenseIndex
-    from retrieval.backends.lexical_bm25 import Bm25Index
+    from retrieval.backends.lexical_tantivy import TantivyIndex
 
-    return Backend(DEFAULT_BACKEND, FaissDenseIndex, Bm25Index)
+    return Backend(DEFAULT_BACKEND, FaissDenseIndex, TantivyIndex)
 
 
-_FACTORIES: dict[str, Callable[[], Backend]] = {DEFAULT_BACKEND: _faiss_bm25}
+_FACTORIES: dict[str, Callable[[], Backend]] = {DEFAULT_BACKEND: _faiss_tantivy}
 
 
 def backend_names() -> list[str]:

@@ -1,73 +1,64 @@
-"""The embedded dense index: an exact FAISS inner-product index on one machine's disk."""
+"""The embedded dense index: an exact FAISS inner-product index in memory, by passage id."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import faiss
 import numpy as np
 
 from retrieval.backends.base import Ranked
-from retrieval.errors import IndexCorrupt
-
-_INDEX, _IDS = "dense.faiss", "ids.npy"
 
 
 class FaissDenseIndex:
-    """`faiss.IndexFlatIP` plus the passage id of each row.
+    """`faiss.IndexIDMap2` over `faiss.IndexFlatIP`: rows addressed by passage id, so adding or
+    removing an article touches only its rows (`add_with_ids`, `remove_ids`).
 
-    Inner product equals cosine similarity on normalized vectors; exact search costs ~10 ms per
-    question at 60,000 passages on this project's 2-core machine, so no approximate index yet.
+    Inner product equals cosine similarity on normalized vectors. Exact search; its cost at
+    archive scale is measured by benchmarks/scale.py.
     """
 
-    def __init__(self, index: faiss.Index, ids: np.ndarray) -> None:
-        if index.ntotal != len(ids):
-            raise IndexCorrupt(f"dense index has {index.ntotal} rows for {len(ids)} passage ids")
+    def __init__(self, index: faiss.IndexIDMap2) -> None:
         self._index = index
-        self._ids = ids
-        self._rows = {int(pid): row for row, pid in enumerate(ids)}
-
-    @property
-    def ids(self) -> np.ndarray:
-        return self._ids
+        self._ids: set[int] = set()
 
     @classmethod
-    def build(cls, ids: Sequence[int], vectors: np.ndarray) -> FaissDenseIndex:
+    def empty(cls, dim: int) -> FaissDenseIndex:
+        return cls(faiss.IndexIDMap2(faiss.IndexFlatIP(dim)))
+
+    def add(self, ids: Sequence[int], vectors: np.ndarray) -> None:
+        if not len(ids):
+            return
         id_array = np.asarray(ids, dtype=np.int64).reshape(-1)
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        index = faiss.IndexFlatIP(vectors.shape[1])
-        index.add(vectors)
-        return cls(index, id_array)
+        if len(np.unique(id_array)) != len(id_array):
+            raise ValueError("passage ids must be unique")
+        self.remove([int(i) for i in id_array if int(i) in self._ids])
+        self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), id_array)
+        self._ids.update(int(i) for i in id_array)
+
+    def remove(self, ids: Sequence[int]) -> None:
+        held = [int(i) for i in ids if int(i) in self._ids]
+        if not held:
+            return
+        self._index.remove_ids(np.asarray(held, dtype=np.int64))  # type: ignore[arg-type]
+        self._ids.difference_update(held)
 
     def search(self, query: np.ndarray, k: int) -> Ranked:
         k = min(k, len(self))
         if k <= 0:
             return []
-        scores, rows = self._index.search(np.asarray(query, dtype=np.float32)[None, :], k)
-        return [
-            (int(self._ids[r]), float(s)) for s, r in zip(scores[0], rows[0], strict=True) if r >= 0
-        ]
+        scores, ids = self._index.search(np.asarray(query, dtype=np.float32)[None, :], k)
+        return [(int(i), float(s)) for s, i in zip(scores[0], ids[0], strict=True) if i >= 0]
 
-    def vectors(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
-        if not len(ids):
-            return np.zeros((0, self._index.d), dtype=np.float32)
-        rows = [self._rows[int(pid)] for pid in ids]
-        return np.vstack([self._index.reconstruct(r) for r in rows]).astype(np.float32)
+    def vectors(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
+        return {
+            int(i): np.asarray(self._index.reconstruct(int(i)), dtype=np.float32)
+            for i in ids
+            if int(i) in self._ids
+        }
 
-    def save(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        faiss.write_index(self._index, str(folder / _INDEX))
-        np.save(folder / _IDS, self._ids, allow_pickle=False)
-
-    @classmethod
-    def load(cls, folder: Path) -> FaissDenseIndex:
-        try:
-            index = faiss.read_index(str(folder / _INDEX))
-            ids = np.load(folder / _IDS, allow_pickle=False)
-        except Exception as exc:  # faiss raises RuntimeError, numpy OSError/ValueError
-            raise IndexCorrupt(f"{folder}: cannot read the dense index ({exc})") from exc
-        return cls(index, ids)
+    def __contains__(self, passage_id: object) -> bool:
+        return passage_id in self._ids
 
     def __len__(self) -> int:
         return int(self._index.ntotal)

@@ -1,4 +1,7 @@
-"""The embedded lexical index: BM25 over passages (bm25s), analyzed with `retrieval.arabic`."""
+"""A static BM25 index over passages (bm25s), analyzed with `retrieval.arabic`.
+
+No longer a serving backend (it cannot grow in place: `lexical_tantivy` replaced it); the
+benchmarks keep it to compare BM25 variants and stemmers quickly in memory."""
 
 from __future__ import annotations
 
