@@ -30,7 +30,8 @@ WRITER_THREADS: Final = 1  # the other core keeps answering (or encoding)
 def _schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_integer_field(_PID, stored=True, indexed=True, fast=True)
-    builder.add_text_field(_TERMS, tokenizer_name="whitespace", index_option="freq")
+    # Stored too: purging deleted passages re-adds the others without analyzing them again.
+    builder.add_text_field(_TERMS, stored=True, tokenizer_name="whitespace", index_option="freq")
     # The indexed text itself, so a removal can say which words left (the spelling table).
     builder.add_bytes_field(_TEXT, stored=True, indexed=False)
     return builder.build()
@@ -85,10 +86,22 @@ class TantivyIndex:
         self._index.reload()
 
     def remove(self, ids: Sequence[int]) -> dict[int, str]:
+        """Delete these passages, then purge them: tantivy, like Lucene, keeps counting a
+        deleted passage in the BM25 statistics until its segment is merged, so every live
+        passage is re-added from its stored fields in the same commit (no analysis; measured
+        by benchmarks/scale.py as the delete time). Scores then equal a fresh build's."""
         texts = self._texts(ids)
+        if not texts:
+            return texts
+        gone = set(texts)
+        searcher = self._index.searcher()
         writer = self._index.writer(WRITER_HEAP, WRITER_THREADS)
-        for pid in ids:
-            writer.delete_documents_by_term(_PID, int(pid))
+        writer.delete_all_documents()
+        every = searcher.search(tantivy.Query.all_query(), max(1, searcher.num_docs), count=False)
+        for _, address in every.hits:
+            doc = searcher.doc(address)
+            if int(doc[_PID][0]) not in gone:
+                writer.add_document(doc)
         writer.commit()
         writer.wait_merging_threads()
         self._index.reload()
