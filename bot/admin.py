@@ -175,25 +175,33 @@ async def delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 # --- /reindex ---------------------------------------------------------------------------------
+FULL_WORDS = frozenset({"full", "كامل", "كاملة"})
+
+
 async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/reindex: full rebuild in the background; the current index answers until the switch."""
+    """/reindex [full]: a new index generation built in the background from the stored vectors
+    (`full`: every passage re-embedded); the current one answers until the switch."""
     state = get_state(context)
     message = message_of(update)
+    args = [a.lower() for a in (context.args or [])]
+    if any(a not in FULL_WORDS for a in args):
+        await message.reply_text(messages.REINDEX_USAGE)
+        return
     if state.reindexing or state.build_lock.locked():
         await message.reply_text(messages.REINDEX_BUSY)
         return
     # No await between the check and this line: a second /reindex sees the running task.
     state.reindex_task = context.application.create_task(
-        _rebuild(state, message, sender_id(update)), update=update
+        _rebuild(state, message, sender_id(update), full=bool(args)), update=update
     )
 
 
-async def _rebuild(state: BotState, command: Message, user_id: int) -> None:
+async def _rebuild(state: BotState, command: Message, user_id: int, *, full: bool) -> None:
     status = await command.reply_text(messages.REINDEX_STARTED)
     progress: list[tuple[int, int]] = []
     started = time.perf_counter()
     try:
-        report = await _full_build(state, progress, status)
+        report = await _full_build(state, progress, status, full=full)
     except BuildInProgress:
         await _edit(status, messages.REINDEX_BUSY)
         return
@@ -211,20 +219,21 @@ async def _rebuild(state: BotState, command: Message, user_id: int) -> None:
             seconds=arabic_digits(f"{seconds:.1f}"),
         ),
     )
-    await _record(state, user_id, "reindex", f"{report.version} {seconds:.1f}s", True)
+    detail = f"{'full ' if full else ''}{report.version} {seconds:.1f}s"
+    await _record(state, user_id, "reindex", detail, True)
 
 
 async def _full_build(
-    state: BotState, progress: list[tuple[int, int]], status: Message
+    state: BotState, progress: list[tuple[int, int]], status: Message, *, full: bool
 ) -> BuildReport:
-    """Re-embed everything while showing progress, then index what was added meanwhile."""
+    """Build a new generation while showing progress, then index what was added meanwhile."""
     async with state.build_lock:
 
         def on_progress(done: int, total: int) -> None:  # runs in the build thread
             progress[:] = [(done, total)]
 
         build = asyncio.ensure_future(
-            asyncio.to_thread(state.lib.build, full=True, progress=on_progress)
+            asyncio.to_thread(state.lib.build, full=full, fresh=not full, progress=on_progress)
         )
         await _show_progress(build, progress, status)
         report = build.result()
@@ -238,17 +247,42 @@ async def _show_progress(
 ) -> None:
     """Edit the status message with the latest progress until the build finishes."""
     shown: tuple[int, int] | None = None
+    started = time.perf_counter()
     while not build.done():
         await asyncio.wait([build], timeout=PROGRESS_EVERY)
         if build.done() or not progress or progress[-1] == shown:
             continue
         shown = progress[-1]
-        done, total = shown
-        percent = done * 100 // total if total else 100
-        text = messages.REINDEX_PROGRESS.format(
-            done=arabic_digits(done), total=arabic_digits(total), percent=arabic_digits(percent)
-        )
-        await _edit(status, text)
+        await _edit(status, format_progress(*shown, time.perf_counter() - started))
+
+
+def format_progress(done: int, total: int, seconds: float) -> str:
+    """The /reindex status line: passages embedded of total, rate and time left."""
+    percent = done * 100 // total if total else 100
+    rate = done / seconds if seconds > 0 else 0.0
+    left = (total - done) / rate if rate > 0 else None
+    return messages.REINDEX_PROGRESS.format(
+        done=arabic_digits(done),
+        total=arabic_digits(total),
+        percent=arabic_digits(percent),
+        rate=arabic_digits(f"{rate:.1f}"),
+        left=_duration(left) if left is not None else messages.STATS_NONE,
+    )
+
+
+def _duration(seconds: float) -> str:
+    """About how long, in Arabic: seconds under two minutes, minutes under two hours."""
+    if seconds < 120:
+        return _counted(round(seconds), messages.SECONDS)
+    if seconds < 7200:
+        return _counted(round(seconds / 60), messages.MINUTES)
+    return _counted(round(seconds / 3600), messages.HOURS)
+
+
+def _counted(n: int, forms: tuple[str, str, str, str]) -> str:
+    one, two, few, many = forms
+    form = one if n == 1 else two if n == 2 else few if 3 <= n <= 10 else many
+    return form.format(n=arabic_digits(max(n, 0)))
 
 
 async def _edit(status: Message, text: str) -> None:

@@ -28,7 +28,12 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("paths", nargs="+", type=Path)
     ingest.add_argument("--no-build", action="store_true", help="do not update the index")
     build = sub.add_parser("build", help="build or update the index")
-    build.add_argument("--full", action="store_true", help="re-embed every passage")
+    build.add_argument(
+        "--fresh", action="store_true", help="a new index generation from the stored vectors"
+    )
+    build.add_argument(
+        "--full", action="store_true", help="a new index generation, every passage re-embedded"
+    )
     ask = sub.add_parser("ask", help="ask one question")
     ask.add_argument("question")
     ask.add_argument("--k", type=int, default=5)
@@ -82,7 +87,7 @@ def cmd_ingest(args: argparse.Namespace, settings: LibrarySettings) -> int:
 
 def cmd_build(args: argparse.Namespace, settings: LibrarySettings) -> int:
     library = Library.open(settings)
-    print(library.build(full=args.full, show_progress=True).summary())
+    print(library.build(full=args.full, fresh=args.fresh, show_progress=True).summary())
     return 0
 
 

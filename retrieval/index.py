@@ -242,17 +242,18 @@ class IndexStore:
         encoder: Encoder,
         *,
         full: bool = False,
+        fresh: bool = False,
         progress: Progress | None = None,
         show_progress: bool = False,
     ) -> BuildReport:
         """Bring the index up to `corpus`: in place when the served generation fits `encoder`
-        and the backend, else (or when `full`: every passage re-embedded) in a new generation
-        that is served once complete."""
+        and the backend; else, or when `fresh` (stored vectors reused) or `full` (every passage
+        re-embedded), in a new generation that is served once complete."""
         with self.build_lock():
             started = time.perf_counter()
             fingerprint = corpus.fingerprint()
             wanted = corpus.passage_ids()
-            folder, fresh = self._target(encoder, full)
+            folder, fresh = self._target(encoder, full or fresh)
             catalog = Catalog(folder / _CATALOG, create=True)
             store = self.embeddings(encoder.dim)
             try:
@@ -325,10 +326,11 @@ class IndexStore:
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
 
-    def _target(self, encoder: Encoder, full: bool) -> tuple[Path, bool]:
-        """The generation to sync: the served one when usable, else a new temporary one."""
+    def _target(self, encoder: Encoder, new: bool) -> tuple[Path, bool]:
+        """The generation to sync: the served one when usable (and not `new`), else a new
+        temporary one."""
         name = self.current_name()
-        if name is not None and not full:
+        if name is not None and not new:
             folder = self.generations / name
             try:
                 catalog = Catalog(folder / _CATALOG)

@@ -187,15 +187,21 @@ class Library:
 
     # --- index -------------------------------------------------------------------------------
     def build(
-        self, *, full: bool = False, progress: Progress | None = None, show_progress: bool = False
+        self,
+        *,
+        full: bool = False,
+        fresh: bool = False,
+        progress: Progress | None = None,
+        show_progress: bool = False,
     ) -> BuildReport:
         """Bring the index up to the corpus: removed passages leave, new ones are answerable by
-        keywords at once and by meaning batch by batch as they are embedded. Stored vectors are
-        reused unless `full` (then everything is re-embedded into a new generation)."""
+        keywords at once and by meaning batch by batch as they are embedded. `fresh` builds a
+        new generation from the stored vectors; `full` re-embeds every passage into one."""
         report = self.index.sync(
             StoredCorpus(self.session_factory),
             self.encoder,
             full=full,
+            fresh=fresh,
             progress=progress,
             show_progress=show_progress,
         )

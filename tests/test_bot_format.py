@@ -228,3 +228,16 @@ def test_format_hit_respects_a_tight_budget() -> None:
     assert tg_len(block) <= 300
     visible(block)
     assert html.unescape(block).count("📰") == 1
+
+
+def test_reindex_progress_says_rate_and_time_left() -> None:
+    from bot.admin import format_progress
+
+    text = format_progress(300, 1200, 60.0)  # 5 passages/s, 900 left
+    assert "٣٠٠ من ١٢٠٠ (٢٥٪)" in text
+    assert "بمعدل ٥٫٠ مقطع في الثانية" in text or "بمعدل ٥.٠ مقطع في الثانية" in text
+    assert "الوقت المتبقي ٣ دقائق" in text
+    assert "ساعتان" in format_progress(100, 72_100, 10.0)  # 7,200 s left
+    assert "١٢ ساعة" in format_progress(10, 432_010, 1.0)
+    assert "٤٥ ثانية" in format_progress(10, 100, 5.0)
+    assert messages.STATS_NONE in format_progress(0, 10, 5.0)

@@ -476,7 +476,8 @@ def test_admin_replies_add_to_a_document(tg: Client, sanad: Sanad, user_id: int)
 
 def test_reindex_while_another_user_keeps_asking(tg: Client, sanad: Sanad, user_id: int) -> None:
     admin = ADMINS[3]
-    status = command(tg, "reindex", user=admin)
+    assert command(tg, "reindex", "quickly", user=admin).text == messages.REINDEX_USAGE
+    status = command(tg, "reindex", "full", user=admin)  # re-embeds: long enough to ask during
     assert status.text == messages.REINDEX_STARTED
     busy = command(tg, "reindex", user=admin)
     assert busy.text == messages.REINDEX_BUSY
