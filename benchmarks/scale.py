@@ -10,15 +10,17 @@ directory, through `retrieval.library.Library`, one row of:
   cold build s      `build()` with an empty embedding store: every passage encoded
   stored build s    `build()` into a fresh index dir holding only a copy of that embedding
                     store: the rebuild from stored vectors (`reused` passages in brackets)
-  add→answer s      `add_articles([a new article])` + `build()`, until a question about it
-                    gets it as first hit (hybrid); in brackets the same for another new article
-                    by the lexical side alone, polled while a thread runs the build
-  delete s          `delete_article` + `build()`, until the article has left the hits
   p50/p95 ms        question latency per mode (k=3, in process) over ARCD-test questions,
                     modes interleaved per question, after 5 warm-up questions
+  add→answer s      then, on that warm library: `add_articles([a new article])` + `build()`,
+                    until a question about it gets it as first hit (hybrid); in brackets the
+                    same for another new article by the lexical side alone, polled while a
+                    thread runs the build
+  delete s          `delete_article` + `build()`, until the article has left the hits
   RSS MB            serving: a subprocess that only opens the library and answers questions
-                    (what a bot holds); after: this process after serving; peak: this process's
-                    VmHWM, reset per size, so it covers ingest + builds + serving of that size
+                    (what a bot holds; its `Library.open` seconds in brackets, model loaded);
+                    after: this process at the end; peak: this process's VmHWM, reset at the
+                    start of each size (so: model + ingest + builds + serving of that size)
   index MB          files under the index dir, embeddings.sqlite(-wal) in brackets
 
 Rows marked "stand-in" (sizes above --real-max unless --encoder real) embed passages as hashed
