@@ -71,8 +71,8 @@ def test_int8_passage_copy_stays_close_to_float32_and_shares_the_embeddings(real
     int8 = real_encoder.encode_passages(TEXTS)
     assert np.all(np.sum(float32 * int8, axis=1) >= 0.99)
     assert real_encoder.fingerprint.endswith("-int8p")  # its vectors are never mixed with others
-    tables = [
-        m[0].auto_model.get_input_embeddings().weight
-        for m in (real_encoder._model, real_encoder._passage_model)
-    ]
+    with real_encoder._passage_lock:
+        copy = real_encoder._passage_model()
+    assert copy is not real_encoder._model and copy.tokenizer is real_encoder._model.tokenizer
+    tables = [m[0].auto_model.get_input_embeddings().weight for m in (real_encoder._model, copy)]
     assert tables[0].data_ptr() == tables[1].data_ptr()
