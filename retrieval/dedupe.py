@@ -54,9 +54,10 @@ def same_story(
     return containment(shorter, longer) >= MIN_CONTAINMENT
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=256)
 def _article_shingles(body: str) -> frozenset[str]:
-    # Memoized: the same articles win question after question.
+    # Memoized: the same articles win question after question. An article's set takes ~80 KB:
+    # 4,096 of them grew a serving process by 360 MB over 1,000 archive questions.
     return shingles(body)
 
 

@@ -43,7 +43,7 @@ from retrieval.types import BuildReport
 from retrieval.vectorstore import EmbeddingStore
 
 FORMAT_VERSION: Final = 2
-KEEP_GENERATIONS: Final = 2
+KEEP_GENERATIONS: Final = 1  # a process still serving an older one reads its open files
 EMBED_BATCH: Final = (
     32  # passages per encoder call and per durable commit (benchmarks/throughput.py)
 )

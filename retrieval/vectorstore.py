@@ -101,6 +101,7 @@ class EmbeddingStore:
             self._conn.execute("DELETE FROM keep")
         if dropped:
             self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._conn.execute("VACUUM")  # give the freed pages back to the file system
         return int(dropped)
 
     def __len__(self) -> int:
