@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/scale.py [--sizes 1000 5000 full] [--archive FILE]
         [--encoder auto|real|standin] [--real-max 1000] [--questions 200]
         [--throughput-sample 256] [--json benchmarks/results/scale.json] [--plot docs/scale.png]
+        [--replot benchmarks/results/scale.json]
 
 For each size N (the first N articles of the archive; "full" = all of it), in a fresh temporary
 directory, through `retrieval.library.Library`, one row of:
@@ -353,6 +354,7 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
 
     x = [r["passages"] for r in rows]
     hollow = [r["encoder"] == "stand-in" for r in rows]
@@ -378,6 +380,7 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
             open_y = [v for v, h in zip(y, hollow, strict=True) if h]
             ax.scatter(open_x, open_y, s=40, color="white", edgecolors=color, zorder=3)
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())  # 2x10^3 3x10^3 ... overlap
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("corpus passages", fontsize=8)
         ax.grid(alpha=0.3)
@@ -407,7 +410,11 @@ def main() -> None:
     parser.add_argument("--plot", type=Path, default=ROOT / "docs/scale.png")
     parser.add_argument("--serve-only", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--standin-passages", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--replot", type=Path, help="only redraw --plot from this JSON")
     args = parser.parse_args()
+    if args.replot is not None:
+        plot(json.loads(args.replot.read_text())["rows"], args.plot)
+        return
     settings = LibrarySettings.load()
     real = load_encoder(settings.model, settings.cache_dir)
     if args.serve_only is not None:

@@ -159,7 +159,8 @@ def _problem_line(problem: IngestProblem) -> str:
 
 # --- /delete ----------------------------------------------------------------------------------
 async def delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/delete ARTICLE_ID: remove an article; searches skip it at once."""
+    """/delete ARTICLE_ID: remove an article; searches skip it at once, and its passages leave
+    the index right after (or when a running rebuild finishes)."""
     message = message_of(update)
     args = context.args or []
     # ASCII digits only, and a size SQLite can hold: "²".isdigit() is True, int("²") fails.
@@ -171,6 +172,8 @@ async def delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     deleted = await asyncio.to_thread(state.lib.delete_article, article_id)
     template = messages.DELETE_DONE if deleted else messages.DELETE_MISSING
     await message.reply_text(template.format(article_id=article_id))
+    if deleted:
+        await _index_changes(state)
     await _record(state, sender_id(update), "delete", str(article_id), deleted)
 
 

@@ -71,6 +71,7 @@ class Library:
         self.index = index
         self.retriever = Retriever(encoder, self.session_factory, None)
         self._write_lock = threading.Lock()  # ingest and delete serialize with each other
+        self._reload_lock = threading.Lock()
         self.load_error: IndexCorrupt | IndexMismatch | IndexNotReady | None = None
         self.served_generation: str | None = None
 
@@ -108,8 +109,10 @@ class Library:
         if self.corpus_stats().articles == 0:
             ingested = self.ingest_paths([corpus_dir])
         reason = str(self.load_error) if self.load_error is not None else None
-        full = reason is not None
-        build = self.build(full=full, show_progress=show_progress) if self.is_stale() else None
+        # A bad index is rebuilt as a new generation from the stored vectors (a new model's
+        # vectors are not stored yet: they are encoded).
+        fresh = reason is not None
+        build = self.build(fresh=fresh, show_progress=show_progress) if self.is_stale() else None
         return PrepareReport(ingested, reason, build)
 
     # --- questions ---------------------------------------------------------------------------
@@ -124,7 +127,9 @@ class Library:
     ) -> list[Hit]:
         """Best passages for a question (see Retriever.search)."""
         if self.index.current_name() != self.served_generation:
-            self.reload()  # another process switched generations (a full rebuild finished)
+            with self._reload_lock:  # one thread loads it; the others then see it served
+                if self.index.current_name() != self.served_generation:
+                    self.reload()  # another process switched generations (a rebuild finished)
         if self.load_error is not None and not self.ready:
             raise self.load_error
         return self.retriever.search(question, k, mode=mode, offset=offset, fold=fold)
