@@ -21,7 +21,7 @@ import torch
 
 from corpus.ingest import stream_paths
 from corpus.split import clean_text, split_passages
-from retrieval.encoder import FULL_PRECISION_MODEL, int8_copy, load_encoder
+from retrieval.encoder import DEFAULT_MODEL, int8_copy, load_encoder
 from retrieval.index import IndexInput, embedding_text
 from retrieval.settings import LibrarySettings
 
@@ -63,7 +63,7 @@ def main() -> None:
     parser.add_argument("--batches", type=int, nargs="+", default=[16, 32, 64])
     args = parser.parse_args()
     settings = LibrarySettings.load()
-    model = load_encoder(FULL_PRECISION_MODEL, settings.cache_dir)._model
+    model = load_encoder(DEFAULT_MODEL, settings.cache_dir)._model
     quantized = int8_copy(model)
     texts = sample(args.archive, args.passages)
     by_length = sorted(texts, key=len)

