@@ -170,11 +170,11 @@ async def delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     article_id = int(args[0])
     state = get_state(context)
     deleted = await asyncio.to_thread(state.lib.delete_article, article_id)
+    await _record(state, sender_id(update), "delete", str(article_id), deleted)
     template = messages.DELETE_DONE if deleted else messages.DELETE_MISSING
     await message.reply_text(template.format(article_id=article_id))
     if deleted:
         await _index_changes(state)
-    await _record(state, sender_id(update), "delete", str(article_id), deleted)
 
 
 # --- /reindex ---------------------------------------------------------------------------------

@@ -146,16 +146,33 @@ class Catalog:
                 rows,
             )
 
+    def add_lexical(
+        self, rows: Sequence[tuple[int, bytes, int]], word_deltas: Mapping[str, int]
+    ) -> None:
+        """In one transaction: hold these (passage id, key, text length) rows, vectors not yet
+        served, and log the lexical commit that indexed them with its word count changes."""
+        with self._conn:
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO members (passage_id, key, length, dense) "
+                "VALUES (?, ?, ?, 0)",
+                rows,
+            )
+            self._words(word_deltas)
+
     def lexical_committed(self, word_deltas: Mapping[str, int]) -> None:
         """Log a lexical commit and apply the word count changes it brought."""
         with self._conn:
             self._conn.execute("BEGIN IMMEDIATE")
-            seq = self._log("lexical", None)
-            self._conn.executemany(
-                "INSERT INTO words (word, n, seq) VALUES (?, ?, ?) "
-                "ON CONFLICT(word) DO UPDATE SET n = max(0, n + excluded.n), seq = excluded.seq",
-                [(w, n, seq) for w, n in word_deltas.items() if n],
-            )
+            self._words(word_deltas)
+
+    def _words(self, word_deltas: Mapping[str, int]) -> None:
+        seq = self._log("lexical", None)
+        self._conn.executemany(
+            "INSERT INTO words (word, n, seq) VALUES (?, ?, ?) "
+            "ON CONFLICT(word) DO UPDATE SET n = max(0, n + excluded.n), seq = excluded.seq",
+            [(w, n, seq) for w, n in word_deltas.items() if n],
+        )
 
     def mark_dense(self, ids: Sequence[int]) -> None:
         """These passages' vectors are stored: serve them."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import logging
 import os
 import shutil
 import threading
@@ -43,7 +44,7 @@ from retrieval.types import BuildReport
 from retrieval.vectorstore import EmbeddingStore
 
 FORMAT_VERSION: Final = 2
-KEEP_GENERATIONS: Final = 1  # a process still serving an older one reads its open files
+KEEP_GENERATIONS: Final = 1  # older ones are deleted; a process serving one keeps its open files
 # Passages per encoder call and per durable commit. Builds sort every pending passage by length
 # first; then 16 beat 32 and 64 (benchmarks/throughput.py: 14.3, 13.2, 10.7 passages/s).
 EMBED_BATCH: Final = 16
@@ -52,6 +53,7 @@ TITLE_CHARS: Final = 200
 _CATALOG, _LEXICAL, _STORE = "catalog.sqlite", "lexical", "embeddings.sqlite"
 
 Progress = Callable[[int, int], None]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -193,6 +195,21 @@ class IndexStore:
     def embeddings(self, dim: int) -> EmbeddingStore:
         return EmbeddingStore(self.root / _STORE, dim)
 
+    def _repaired_embeddings(self, dim: int) -> tuple[EmbeddingStore, bool]:
+        """The vector store for a build holding the lock, and whether it was damaged: then it is
+        moved aside and a new one started (its vectors are encoded again)."""
+        path = self.root / _STORE
+        try:
+            return EmbeddingStore(path, dim), False
+        except IndexCorrupt:
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+            for suffix in ("", "-wal", "-shm"):
+                aside = path.with_name(path.name + suffix)
+                if aside.exists():
+                    os.replace(aside, aside.with_name(f"{aside.name}.damaged-{stamp}"))
+            log.warning("embedding store %s damaged: moved aside, starting a new one", path)
+            return EmbeddingStore(path, dim), True
+
     def load(self, encoder: Encoder) -> LiveIndex:
         """Load and verify the current generation; it must match `encoder` and the backend."""
         name = self.current_name()
@@ -253,9 +270,9 @@ class IndexStore:
             started = time.perf_counter()
             fingerprint = corpus.fingerprint()
             wanted = corpus.passage_ids()
-            folder, fresh = self._target(encoder, full or fresh)
+            store, repaired = self._repaired_embeddings(encoder.dim)
+            folder, fresh = self._target(encoder, full or fresh or repaired)
             catalog = Catalog(folder / _CATALOG, create=True)
-            store = self.embeddings(encoder.dim)
             try:
                 if fresh:
                     catalog.set_meta(self._meta(encoder))
@@ -308,12 +325,17 @@ class IndexStore:
         """Index passages lexically (answerable by keywords from here on); vectors pending."""
         items = corpus.passages(ids)
         texts = [embedding_text(item) for item in items]
-        catalog.add_pending(
-            (item.passage_id, embedding_key(encoder.fingerprint, text), len(text))
-            for item, text in zip(items, texts, strict=True)
-        )
+        # Lexical commit first, then the catalog in one transaction: a crash between the two
+        # leaves passages the catalog does not hold, which the next sync adds again (upsert
+        # replaces them), never held passages missing from the lexical index.
         lexical.upsert([item.passage_id for item in items], texts)
-        catalog.lexical_committed(_word_deltas(texts, +1))
+        catalog.add_lexical(
+            [
+                (item.passage_id, embedding_key(encoder.fingerprint, text), len(text))
+                for item, text in zip(items, texts, strict=True)
+            ],
+            _word_deltas(texts, +1),
+        )
 
     def _meta(self, encoder: Encoder) -> dict[str, object]:
         return {

@@ -51,8 +51,17 @@ class EmbeddingStore:
         try:
             self._conn = connect(path, page_size=PAGE_SIZE)
             self._conn.executescript(_SCHEMA)
+            ok = self._conn.execute("PRAGMA quick_check").fetchone()[0]
         except sqlite3.DatabaseError as exc:
-            raise IndexCorrupt(f"{path}: embedding store unreadable ({exc})") from exc
+            raise IndexCorrupt(
+                f"{path}: embedding store unreadable ({exc}); `python -m retrieval build` "
+                "moves it aside and encodes the vectors again"
+            ) from exc
+        if ok != "ok":
+            raise IndexCorrupt(
+                f"{path}: embedding store damaged ({ok}); `python -m retrieval build` moves it "
+                "aside and encodes the vectors again"
+            )
 
     def get(self, keys: Iterable[bytes]) -> dict[bytes, np.ndarray]:
         """The stored vectors of these keys; unknown keys are absent."""

@@ -195,3 +195,39 @@ def test_unused_vectors_are_dropped_on_compaction(tmp_path, fake_encoder):
     store.sync(ListCorpus(many), fake_encoder)
     store.sync(ListCorpus(many[:10]), fake_encoder)
     assert len(store.embeddings(fake_encoder.dim)) == 10
+
+
+def test_a_crash_between_the_lexical_commit_and_the_catalog_loses_no_passage(
+    tmp_path, fake_encoder, monkeypatch
+):
+    from retrieval.catalog import Catalog
+
+    store = IndexStore(tmp_path)
+    store.sync(ListCorpus(ITEMS[:1]), fake_encoder)
+
+    def crash(*args, **kwargs):
+        raise MemoryError("killed")
+
+    monkeypatch.setattr(Catalog, "add_lexical", crash)
+    with pytest.raises(MemoryError):
+        store.sync(ListCorpus(ITEMS), fake_encoder)
+    monkeypatch.undo()
+    report = store.sync(ListCorpus(ITEMS), fake_encoder)
+    assert report.added == 2
+    live = store.load(fake_encoder)
+    assert [pid for pid, _ in live.lexical.search("النفط", 3)] == [2]
+    assert len(live.lexical) == 3  # re-added, not duplicated
+
+
+def test_a_damaged_embedding_store_is_moved_aside_by_the_next_build(tmp_path, fake_encoder):
+    store = IndexStore(tmp_path)
+    store.sync(ListCorpus(ITEMS), fake_encoder)
+    for extra in ("-wal", "-shm"):
+        (tmp_path / f"embeddings.sqlite{extra}").unlink(missing_ok=True)
+    (tmp_path / "embeddings.sqlite").write_bytes(b"\x00garbage" * 4096)
+    with pytest.raises(IndexCorrupt, match="moves it aside"):
+        store.load(fake_encoder)
+    report = store.sync(ListCorpus(ITEMS), fake_encoder)  # a new generation: vectors re-encoded
+    assert report.embedded == 3
+    assert list(tmp_path.glob("embeddings.sqlite.damaged-*"))
+    assert store.load(fake_encoder).size == 3
