@@ -13,13 +13,13 @@ that served up to seq N applies the entries after N (`LiveIndex.refresh`).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
 from retrieval.errors import IndexCorrupt
-from retrieval.vectorstore import connect
+from retrieval.vectorstore import connect, transaction
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -129,21 +129,10 @@ class Catalog:
 
     # --- writing -----------------------------------------------------------------------------
     def set_meta(self, values: Mapping[str, object]) -> None:
-        with self._conn:
-            self._conn.execute("BEGIN IMMEDIATE")
+        with transaction(self._conn):
             self._conn.executemany(
                 "INSERT OR REPLACE INTO meta VALUES (?, ?)",
                 [(k, str(v)) for k, v in values.items()],
-            )
-
-    def add_pending(self, rows: Iterable[tuple[int, bytes, int]]) -> None:
-        """Hold these (passage id, key, text length) rows, vectors not yet served."""
-        with self._conn:
-            self._conn.execute("BEGIN IMMEDIATE")
-            self._conn.executemany(
-                "INSERT OR REPLACE INTO members (passage_id, key, length, dense) "
-                "VALUES (?, ?, ?, 0)",
-                rows,
             )
 
     def add_lexical(
@@ -151,19 +140,12 @@ class Catalog:
     ) -> None:
         """In one transaction: hold these (passage id, key, text length) rows, vectors not yet
         served, and log the lexical commit that indexed them with its word count changes."""
-        with self._conn:
-            self._conn.execute("BEGIN IMMEDIATE")
+        with transaction(self._conn):
             self._conn.executemany(
                 "INSERT OR REPLACE INTO members (passage_id, key, length, dense) "
                 "VALUES (?, ?, ?, 0)",
                 rows,
             )
-            self._words(word_deltas)
-
-    def lexical_committed(self, word_deltas: Mapping[str, int]) -> None:
-        """Log a lexical commit and apply the word count changes it brought."""
-        with self._conn:
-            self._conn.execute("BEGIN IMMEDIATE")
             self._words(word_deltas)
 
     def _words(self, word_deltas: Mapping[str, int]) -> None:
@@ -176,18 +158,20 @@ class Catalog:
 
     def mark_dense(self, ids: Sequence[int]) -> None:
         """These passages' vectors are stored: serve them."""
-        with self._conn:
-            self._conn.execute("BEGIN IMMEDIATE")
-            for pid in ids:
-                self._conn.execute("UPDATE members SET dense = 1 WHERE passage_id = ?", (pid,))
-                self._log("dense", pid)
+        with transaction(self._conn):
+            self._change("UPDATE members SET dense = 1 WHERE passage_id = ?", "dense", ids)
 
-    def remove(self, ids: Sequence[int]) -> None:
-        with self._conn:
-            self._conn.execute("BEGIN IMMEDIATE")
-            for pid in ids:
-                self._conn.execute("DELETE FROM members WHERE passage_id = ?", (pid,))
-                self._log("remove", pid)
+    def remove(self, ids: Sequence[int], word_deltas: Mapping[str, int]) -> None:
+        """In one transaction: these passages left the index (and the lexical commit that
+        removed them brought these word count changes)."""
+        with transaction(self._conn):
+            self._change("DELETE FROM members WHERE passage_id = ?", "remove", ids)
+            self._words(word_deltas)
+
+    def _change(self, statement: str, op: str, ids: Sequence[int]) -> None:
+        for pid in ids:
+            self._conn.execute(statement, (pid,))
+            self._log(op, pid)
 
     def _log(self, op: str, passage_id: int | None) -> int:
         cursor = self._conn.execute(

@@ -283,8 +283,7 @@ class IndexStore:
                 removed = sorted(held - wanted)
                 if removed:
                     gone = lexical.remove(removed)
-                    catalog.remove(removed)
-                    catalog.lexical_committed(_word_deltas(gone.values(), -1))
+                    catalog.remove(removed, _word_deltas(gone.values(), -1))
                 added = sorted(wanted - held)
                 for start in range(0, len(added), LEXICAL_BATCH):
                     batch = added[start : start + LEXICAL_BATCH]

@@ -8,8 +8,9 @@ table (vectors keyed by content hash in SQLite). WAL mode: readers never block t
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Final
 
@@ -39,6 +40,14 @@ def connect(path: Path, page_size: int | None = None) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     return conn
+
+
+@contextlib.contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction, taken at once (BEGIN IMMEDIATE), committed or rolled back."""
+    with conn:
+        conn.execute("BEGIN IMMEDIATE")
+        yield
 
 
 class EmbeddingStore:
@@ -89,8 +98,7 @@ class EmbeddingStore:
             (key, np.ascontiguousarray(v, dtype=np.float32).tobytes())
             for key, v in zip(keys, vectors, strict=True)
         ]
-        with self._conn:
-            self._conn.execute("BEGIN IMMEDIATE")
+        with transaction(self._conn):
             self._conn.executemany(
                 "INSERT INTO vectors (key, vector) VALUES (?, ?) "
                 "ON CONFLICT(key) DO UPDATE SET vector = excluded.vector",
@@ -99,8 +107,7 @@ class EmbeddingStore:
 
     def compact(self, keep: Iterable[bytes]) -> int:
         """Drop every vector whose key is not in `keep`; returns how many were dropped."""
-        with self._conn:
-            self._conn.execute("BEGIN IMMEDIATE")
+        with transaction(self._conn):
             self._conn.execute("CREATE TEMP TABLE IF NOT EXISTS keep (key BLOB PRIMARY KEY)")
             self._conn.execute("DELETE FROM keep")
             self._conn.executemany("INSERT OR IGNORE INTO keep VALUES (?)", ((k,) for k in keep))
