@@ -21,7 +21,7 @@ import torch
 
 from corpus.ingest import stream_paths
 from corpus.split import clean_text, split_passages
-from retrieval.encoder import DEFAULT_MODEL, int8_copy, load_encoder
+from retrieval.encoder import DEFAULT_MODEL, INT8_PASSAGES_MODEL, Encoder, load_encoder
 from retrieval.index import IndexInput, embedding_text
 from retrieval.settings import LibrarySettings
 
@@ -38,17 +38,11 @@ def sample(archive: Path, count: int) -> list[str]:
     return texts
 
 
-def rate(model, texts: list[str], batch: int) -> tuple[float, np.ndarray]:
+def rate(encoder: Encoder, texts: list[str], batch: int) -> tuple[float, np.ndarray]:
     """passages/s encoding `texts` in consecutive batches, and the vectors."""
     started = time.perf_counter()
     vectors = [
-        model.encode_document(
-            texts[start : start + batch],
-            batch_size=batch,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        encoder.encode_passages(texts[start : start + batch], batch_size=batch)
         for start in range(0, len(texts), batch)
     ]
     return len(texts) / (time.perf_counter() - started), np.vstack(vectors)
@@ -63,12 +57,12 @@ def main() -> None:
     parser.add_argument("--batches", type=int, nargs="+", default=[16, 32, 64])
     args = parser.parse_args()
     settings = LibrarySettings.load()
-    model = load_encoder(DEFAULT_MODEL, settings.cache_dir)._model
-    quantized = int8_copy(model)
+    model = load_encoder(DEFAULT_MODEL, settings.cache_dir)
+    quantized = load_encoder(INT8_PASSAGES_MODEL, settings.cache_dir)
     texts = sample(args.archive, args.passages)
     by_length = sorted(texts, key=len)
-    model.encode_document(texts[:32])  # warm-up
-    quantized.encode_document(texts[:32])
+    model.encode_passages(texts[:32])  # warm-up
+    quantized.encode_passages(texts[:32])
     print(f"{len(texts)} archive passages, torch threads {torch.get_num_threads()}")
     old, _ = rate(model, texts, 32)
     print(f"float32, corpus order, batches of 32:  {old:5.1f} passages/s  (1.00x, the old way)")

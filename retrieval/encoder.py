@@ -12,6 +12,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from retrieval.errors import ModelUnavailable
+from retrieval.tokenizer import PAD, SentencePieceTokenizer, TokenizerError
 
 DEFAULT_MODEL = "default"  # the bundled multilingual-e5-small, converted on first use
 # The same model, passages encoded by an int8 copy (`int8_copy`): builds 1.37x faster than the
@@ -40,60 +41,36 @@ class Encoder(Protocol):
 
 
 class SentenceTransformerEncoder:
-    """A sentence-transformers model; returns L2-normalized float32 rows."""
+    """Any sentence-transformers model (a folder or a hub id); returns L2-normalized float32
+    rows."""
 
-    def __init__(
-        self,
-        model: Any,
-        name: str,
-        fingerprint: str,
-        passage_model: Callable[[Any], Any] | None = None,
-    ) -> None:
+    def __init__(self, model: Any, name: str, fingerprint: str) -> None:
         self._model = model
-        # Passages may be encoded by a faster variant of the same model (`int8_copy`), made on
-        # first use: a process that only answers questions never holds it. Questions and
-        # sentences are always encoded by `model`.
-        self._make_passage_model = passage_model
-        self._passage_model_made: Any | None = None
         self.name = name
         self.fingerprint = fingerprint
         dimension = getattr(model, "get_embedding_dimension", None)
         dimension = dimension or model.get_sentence_embedding_dimension  # sentence-transformers<6
         self.dim = int(dimension())
         self.max_tokens = int(model.max_seq_length)
-        # Inference is thread-safe in torch. Questions take no lock, so they are answered while
-        # an index build encodes passages (measured: a held lock made them wait ~15 s per
-        # build batch); builds serialize among themselves so two never compete for the cores.
-        self._passage_lock = threading.Lock()
+        self._passage_lock = threading.Lock()  # see E5Encoder
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Encode questions (with the model's query prompt)."""
         vectors = self._model.encode_query(
             list(texts), normalize_embeddings=True, convert_to_numpy=True
         )
-        return np.asarray(vectors, dtype=np.float32)
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
 
     def encode_sentences(self, texts: Sequence[str]) -> np.ndarray:
-        """A few sentences of a hit, document side, for one question: like queries they take no
-        lock, so they never wait for an index build's batch."""
+        """A few sentences of a hit, document side (no lock: see E5Encoder)."""
         vectors = self._model.encode_document(
             list(texts), normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
         )
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
 
-    def _passage_model(self) -> Any:
-        """The model that encodes passages (call with `_passage_lock` held)."""
-        if self._make_passage_model is None:
-            return self._model
-        if self._passage_model_made is None:
-            self._passage_model_made = self._make_passage_model(self._model)
-        return self._passage_model_made
-
     def vocabulary(self) -> Mapping[str, int]:
-        """Whole words of the tokenizer's vocabulary -> rank (SentencePiece orders pieces by
-        score, so a lower id is a more frequent spelling)."""
-        vocab = self._model.tokenizer.get_vocab()
-        return {p[1:]: i for p, i in vocab.items() if p.startswith("\u2581") and len(p) > 2}
+        """Whole words of the tokenizer's vocabulary -> rank (see `whole_words`)."""
+        return whole_words(self._model.tokenizer.get_vocab())
 
     def count_passage_tokens(self, text: str) -> int:
         """Tokens the model sees for a passage, prompt and special tokens included."""
@@ -104,7 +81,7 @@ class SentenceTransformerEncoder:
     def encode_passages(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
         """Encode passages (with the model's document prompt)."""
         with self._passage_lock:
-            vectors = self._passage_model().encode_document(
+            vectors = self._model.encode_document(
                 list(texts),
                 batch_size=batch_size,
                 normalize_embeddings=True,
@@ -114,21 +91,120 @@ class SentenceTransformerEncoder:
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
 
 
+def whole_words(vocabulary: Mapping[str, int]) -> dict[str, int]:
+    """Pieces that are whole words ("▁" + at least two letters) -> id; SentencePiece orders
+    pieces by score, so a lower id is a more frequent spelling."""
+    return {p[1:]: i for p, i in vocabulary.items() if p.startswith("\u2581") and len(p) > 2}
+
+
+class E5Encoder:
+    """The bundled multilingual-e5-small: a transformers `BertModel`, mean pooling over the
+    tokens and L2 normalization (what its sentence-transformers config declares), prompts
+    "query: " and "passage: ", tokens from `SentencePieceTokenizer`.
+
+    Run without sentence-transformers: its tokenizer (`tokenizers`) alone held 290 MB and its
+    import 40 MB more, a third of a serving process. Vectors agree with the sentence-transformers
+    run of the same folder to a cosine of 1 - 1e-6 (tests/test_e5convert.py)."""
+
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: SentencePieceTokenizer,
+        name: str,
+        fingerprint: str,
+        *,
+        prompts: Mapping[str, str],
+        max_tokens: int,
+        passage_model: Callable[[Any], Any] | None = None,
+    ) -> None:
+        self._model = model
+        self._tokenizer = tokenizer
+        self._prompts = dict(prompts)
+        # Passages may be encoded by a faster variant of the same model (`int8_copy`), made on
+        # first use: a process that only answers questions never holds it. Questions and
+        # sentences are always encoded by `model`.
+        self._make_passage_model = passage_model
+        self._passage_model_made: Any | None = None
+        self.name = name
+        self.fingerprint = fingerprint
+        self.dim = int(model.config.hidden_size)
+        self.max_tokens = max_tokens
+        # Inference is thread-safe in torch. Questions take no lock, so they are answered while
+        # an index build encodes passages (measured: a held lock made them wait ~15 s per
+        # build batch); builds serialize among themselves so two never compete for the cores.
+        self._passage_lock = threading.Lock()
+
+    def _ids(self, texts: Sequence[str], prompt: str) -> list[list[int]]:
+        return self._tokenizer.encode([self._prompts[prompt] + t for t in texts], self.max_tokens)
+
+    def _embed(self, model: Any, ids: list[list[int]], batch_size: int) -> np.ndarray:
+        """Mean-pooled, L2-normalized rows, batches of similar lengths (less padding)."""
+        import torch
+
+        out = np.zeros((len(ids), self.dim), dtype=np.float32)
+        order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
+        with torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                rows = order[start : start + batch_size]
+                width = max(len(ids[i]) for i in rows)
+                tokens = torch.full((len(rows), width), PAD, dtype=torch.long)
+                mask = torch.zeros((len(rows), width), dtype=torch.long)
+                for r, i in enumerate(rows):
+                    tokens[r, : len(ids[i])] = torch.tensor(ids[i])
+                    mask[r, : len(ids[i])] = 1
+                hidden = model(input_ids=tokens, attention_mask=mask).last_hidden_state
+                weights = mask.unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+                pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
+                out[rows] = pooled.numpy()
+        return out
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Encode questions (with the query prompt): (len(texts), dim) float32."""
+        return self._embed(self._model, self._ids(texts, "query"), 32)
+
+    def encode_sentences(self, texts: Sequence[str]) -> np.ndarray:
+        """A few sentences of a hit, document side, for one question: like queries they take no
+        lock, so they never wait for an index build's batch."""
+        return self._embed(self._model, self._ids(texts, "document"), 32)
+
+    def _passage_model(self) -> Any:
+        """The model that encodes passages (call with `_passage_lock` held)."""
+        if self._make_passage_model is None:
+            return self._model
+        if self._passage_model_made is None:
+            self._passage_model_made = self._make_passage_model(self._model)
+        return self._passage_model_made
+
+    def vocabulary(self) -> Mapping[str, int]:
+        """Whole words of the tokenizer's vocabulary -> rank (see `whole_words`)."""
+        return whole_words(self._tokenizer.vocabulary())
+
+    def count_passage_tokens(self, text: str) -> int:
+        """Tokens the model sees for a passage, prompt and special tokens included (counted
+        without the window's truncation)."""
+        return len(self._tokenizer.encode([self._prompts["document"] + text], 1 << 30)[0])
+
+    def encode_passages(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
+        """Encode passages (with the document prompt): (len(texts), dim) float32."""
+        ids = self._ids(texts, "document")
+        with self._passage_lock:
+            return self._embed(self._passage_model(), ids, batch_size)
+
+
 def int8_copy(model: Any) -> Any:
-    """A copy of `model` for encoding passages, quantized by `quantize_int8`. It shares with
-    `model` the token embedding matrix (96M of the model's 118M weights) and the tokenizer
-    (copied, the two took 370 MB more memory)."""
+    """A copy of the transformer `model` for encoding passages, quantized by `quantize_int8`.
+    It shares with `model` the token embedding matrix (96M of the model's 118M weights)."""
     import copy
 
-    embeddings = model[0].auto_model.get_input_embeddings().weight
-    tokenizer = model.tokenizer
-    quantized = copy.deepcopy(model, memo={id(embeddings): embeddings, id(tokenizer): tokenizer})
+    embeddings = model.get_input_embeddings().weight
+    quantized = copy.deepcopy(model, memo={id(embeddings): embeddings})
     quantize_int8(quantized)
     return quantized
 
 
 def quantize_int8(model: Any) -> None:
-    """Dynamic int8 quantization (per output channel) of the transformer's Linear layers,
+    """Dynamic int8 quantization (per output channel) of a transformer's Linear layers,
     except the feed-forward down-projections (`layer.N.output.dense`), in place.
 
     Measured on this 2-core CPU (benchmarks/throughput.py, 256 archive passages, length-sorted
@@ -140,7 +216,7 @@ def quantize_int8(model: Any) -> None:
 
     import torch
 
-    transformer = model[0].auto_model
+    transformer = model
     spec = {
         name: torch.ao.quantization.per_channel_dynamic_qconfig
         for name, module in transformer.named_modules()
@@ -160,10 +236,10 @@ def _fingerprint_of(path: Path, spec: str) -> str:
 
 
 _lock = threading.Lock()
-_loaded: dict[tuple[str, str], SentenceTransformerEncoder] = {}
+_loaded: dict[tuple[str, str], Encoder] = {}
 
 
-def load_encoder(spec: str, cache_dir: Path) -> SentenceTransformerEncoder:
+def load_encoder(spec: str, cache_dir: Path) -> Encoder:
     """Load a model once per process: "default" (bundled e5-small), a folder, or a hub id."""
     key = (spec, str(cache_dir))
     with _lock:
@@ -172,25 +248,44 @@ def load_encoder(spec: str, cache_dir: Path) -> SentenceTransformerEncoder:
         return _loaded[key]
 
 
-def _load(spec: str, cache_dir: Path) -> SentenceTransformerEncoder:
+def _load(spec: str, cache_dir: Path) -> Encoder:
     from retrieval.e5convert import MODEL_NAME, ConversionError, ensure_model
 
     try:
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()  # a "Loading weights" bar on every start is noise
-
         if spec in (DEFAULT_MODEL, INT8_PASSAGES_MODEL):
             path = ensure_model(cache_dir / "models")
-            model = SentenceTransformer(str(path), device="cpu")
             fingerprint = _fingerprint_of(path, DEFAULT_MODEL)
             if spec == DEFAULT_MODEL:
-                return SentenceTransformerEncoder(model, MODEL_NAME, fingerprint)
-            return SentenceTransformerEncoder(
-                model, f"{MODEL_NAME}, int8 passages", f"{fingerprint}-int8p", int8_copy
-            )
+                return _load_e5(path, MODEL_NAME, fingerprint)
+            return _load_e5(path, f"{MODEL_NAME}, int8 passages", f"{fingerprint}-int8p", int8_copy)
+        from sentence_transformers import SentenceTransformer
+
         model = SentenceTransformer(spec, device="cpu")
-    except (ConversionError, OSError, ValueError) as exc:
+    except (ConversionError, TokenizerError, OSError, ValueError) as exc:
         raise ModelUnavailable(f"cannot load embedding model {spec!r}: {exc}") from exc
     return SentenceTransformerEncoder(model, spec, _fingerprint_of(Path(spec), spec))
+
+
+def _load_e5(
+    path: Path, name: str, fingerprint: str, passage_model: Callable[[Any], Any] | None = None
+) -> E5Encoder:
+    """The converted model folder of `retrieval.e5convert` (its sentence-transformers files
+    give the prompts and the window)."""
+    from transformers import BertModel
+    from transformers.utils import logging as hf_logging
+
+    from retrieval.e5convert import SENTENCEPIECE_FILE
+
+    hf_logging.disable_progress_bar()  # a "Loading weights" bar on every start is noise
+    model = BertModel.from_pretrained(str(path)).eval()
+    prompts = json.loads((path / "config_sentence_transformers.json").read_text())["prompts"]
+    window = json.loads((path / "sentence_bert_config.json").read_text())["max_seq_length"]
+    return E5Encoder(
+        model,
+        SentencePieceTokenizer.from_file(path / SENTENCEPIECE_FILE),
+        name,
+        fingerprint,
+        prompts=prompts,
+        max_tokens=int(window),
+        passage_model=passage_model,
+    )
