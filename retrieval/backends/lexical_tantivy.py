@@ -5,12 +5,20 @@ tantivy (the Rust engine behind Quickwit, Lucene's design) keeps immutable segme
 ones, merges them in the background and scores with BM25 over statistics of the whole index,
 so a passage's score does not depend on the segment it sits in. Commits are atomic. The
 project's analyzer runs in Python; tantivy gets its terms joined by spaces and splits them on
-whitespace only. tantivy's BM25 constants are Lucene's (k1 1.2, b 0.75).
+whitespace only.
+
+tantivy's BM25 constants are fixed at Lucene's (k1 1.2, b 0.75); ours (`K1`, `B`) were tuned
+on ARCD-train and are worth 0.9 pt of ARCD-test hybrid recall@1. So tantivy ranks a candidate
+pool (`POOL` passages) and these are scored again with `K1`/`B` over the same index-wide
+statistics: N and document frequencies from tantivy, the mean passage length from a fast
+field, term frequencies from the stored terms.
 """
 
 from __future__ import annotations
 
 import json
+import math
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
@@ -22,7 +30,16 @@ from retrieval.backends.base import Ranked
 from retrieval.errors import IndexCorrupt, IndexMismatch, IndexNotReady
 
 _SETTINGS: Final = "sanad-lexical.json"
-_PID, _TERMS, _TEXT = "pid", "terms", "text"
+FORMAT: Final = 2  # 2: the length fast field
+_PID, _TERMS, _TEXT, _LENGTH = "pid", "terms", "text", "length"
+# Tuned on ARCD-train (hybrid MRR@10 flat within ±0.005 for k1 0.4-1.0, b 0.8-1.0); a low k1
+# saturates repeated terms early, which suits short question queries. Lucene's IDF.
+K1: Final = 0.6
+B: Final = 0.9
+# tantivy's candidates scored again with K1/B. On ARCD-train pools of 50, 150 and 300 gave the
+# same rankings; 150 (3x fusion.CANDIDATES) leaves a margin at archive scale, for +3 ms of
+# lexical p50 at 71k passages (benchmarks/scale.py).
+POOL: Final = 150
 WRITER_HEAP: Final = 64_000_000  # bytes buffered before tantivy flushes a segment
 WRITER_THREADS: Final = 1  # the other core keeps answering (or encoding)
 
@@ -34,7 +51,27 @@ def _schema() -> tantivy.Schema:
     builder.add_text_field(_TERMS, stored=True, tokenizer_name="whitespace", index_option="freq")
     # The indexed text itself, so a removal can say which words left (the spelling table).
     builder.add_bytes_field(_TEXT, stored=True, indexed=False)
+    # Terms per passage, for the mean length BM25 normalizes by.
+    builder.add_integer_field(_LENGTH, stored=True, indexed=False, fast=True)
     return builder.build()
+
+
+def bm25(
+    term_counts: Counter[str],
+    length: int,
+    query: Sequence[str],
+    idf: dict[str, float],
+    avgdl: float,
+) -> float:
+    """BM25 of one passage (its `term_counts`, `length` terms) for `query` terms (a repeated
+    term counts again, as in a boolean query), with `K1`, `B`."""
+    norm = K1 * (1.0 - B + B * length / avgdl) if avgdl > 0 else K1
+    score = 0.0
+    for term in query:
+        tf = term_counts.get(term, 0)
+        if tf:
+            score += idf[term] * tf * (K1 + 1.0) / (tf + norm)
+    return score
 
 
 class TantivyIndex:
@@ -49,7 +86,8 @@ class TantivyIndex:
     def create(cls, folder: Path) -> TantivyIndex:
         folder.mkdir(parents=True, exist_ok=True)
         index = tantivy.Index(_schema(), path=str(folder), reuse=False)
-        (folder / _SETTINGS).write_text(json.dumps({"analyzer": ANALYZER_VERSION}))
+        settings = {"analyzer": ANALYZER_VERSION, "format": FORMAT}
+        (folder / _SETTINGS).write_text(json.dumps(settings))
         return cls(folder, index)
 
     @classmethod
@@ -63,10 +101,11 @@ class TantivyIndex:
             index.searcher().num_docs  # noqa: B018 - reads every segment's metadata
         except (OSError, ValueError) as exc:
             raise IndexCorrupt(f"unreadable lexical index in {folder}: {exc}") from exc
-        if settings.get("analyzer") != ANALYZER_VERSION:
+        if settings.get("analyzer") != ANALYZER_VERSION or settings.get("format") != FORMAT:
             raise IndexMismatch(
-                f"lexical index built with analyzer {settings.get('analyzer')!r}, "
-                f"this code uses {ANALYZER_VERSION!r}: rebuild the index"
+                f"lexical index built with analyzer {settings.get('analyzer')!r}, format "
+                f"{settings.get('format', 1)}; this code uses {ANALYZER_VERSION!r}, format "
+                f"{FORMAT}: rebuild the index"
             )
         return cls(folder, index)
 
@@ -78,7 +117,9 @@ class TantivyIndex:
             writer.delete_documents_by_term(_PID, int(pid))
             doc = tantivy.Document()
             doc.add_integer(_PID, int(pid))
-            doc.add_text(_TERMS, " ".join(analyze_document(text)))
+            terms = analyze_document(text)
+            doc.add_text(_TERMS, " ".join(terms))
+            doc.add_integer(_LENGTH, len(terms))
             doc.add_bytes(_TEXT, text.encode("utf-8"))
             writer.add_document(doc)
         writer.commit()
@@ -130,15 +171,33 @@ class TantivyIndex:
             [(should, tantivy.Query.term_query(self._schema, _TERMS, term)) for term in terms]
         )
         searcher = self._index.searcher()
-        hits = searcher.search(q, k, count=False).hits
-        pids = searcher.fast_field_values(_PID, [address for _, address in hits])
+        hits = searcher.search(q, max(k, POOL), count=False).hits
+        if not hits:
+            return []
+        total = searcher.num_docs
+        idf = {
+            term: math.log(1.0 + (total - df + 0.5) / (df + 0.5))
+            for term in set(terms)
+            for df in [searcher.doc_freq(_TERMS, term)]
+        }
+        avgdl = self._mean_length(searcher)
+        ranked = []
+        for _, address in hits:
+            doc = searcher.doc(address)
+            words = doc[_TERMS][0].split() if doc[_TERMS] else []
+            score = bm25(Counter(words), len(words), terms, idf, avgdl)
+            ranked.append((int(doc[_PID][0]), score))
         # Equal scores come back by passage id, so the order never depends on segment layout.
-        ranked = [
-            (int(pid), float(score))
-            for (score, _), pid in zip(hits, pids, strict=True)
-            if pid is not None
-        ]
-        return sorted(ranked, key=lambda item: (-item[1], item[0]))
+        return sorted(ranked, key=lambda item: (-item[1], item[0]))[:k]
+
+    @staticmethod
+    def _mean_length(searcher: tantivy.Searcher) -> float:
+        """Mean terms per live passage (deleted ones are not counted)."""
+        result = searcher.aggregate(
+            tantivy.Query.all_query(), {"length": {"avg": {"field": _LENGTH}}}
+        )
+        value = result.get("length", {}).get("value")
+        return float(value) if value is not None else 0.0
 
     def __len__(self) -> int:
         return int(self._index.searcher().num_docs)
