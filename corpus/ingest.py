@@ -8,8 +8,10 @@ import hashlib
 import io
 import json
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +19,9 @@ from charset_normalizer import from_bytes
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from corpus.boilerplate import MIN_ARTICLES, candidate_shapes, shape_key, strip_boilerplate
 from corpus.dates import DateNotUnderstood, parse_date
-from corpus.models import Article, Passage
+from corpus.models import Article, LineShape, Passage
 from corpus.split import clean_text, fit_passages, split_passages
 from corpus.types import SUFFIXES, ArticleRecord, IngestProblem, IngestReport, supported
 
@@ -304,28 +307,41 @@ TooLong = Callable[[str, str], bool]
 def ingest_records(
     session: Session, records: Iterable[ArticleRecord], too_long: TooLong | None = None
 ) -> IngestReport:
-    """Add new articles, re-split changed ones, skip unchanged ones; commits as it goes.
+    """Add new articles, re-split changed ones, skip unchanged ones; commits every
+    `_COMMIT_EVERY` records. Site boilerplate (`corpus.boilerplate`) is dropped from the stored
+    body; the line counts it is judged by include the records of the same commit.
 
     `too_long(title, passage)`, when given, marks passages to cut further (the encoder's window).
     """
     outcomes: dict[str, list[int]] = {"added": [], "updated": [], "unchanged": []}
     problems: list[IngestProblem] = []
     seen_added: set[int] = set()
-    for number, record in enumerate(records, 1):
-        if not clean_text(record.body):
-            problems.append(IngestProblem(f"record {number}", None, "no text"))
-            continue
-        outcome, article_id = _upsert(session, record, too_long)
-        # A file repeating an article: report it once, as added.
-        if article_id in seen_added:
-            continue
-        if outcome == "added":
-            seen_added.add(article_id)
-        outcomes[outcome].append(article_id)
-        if number % _COMMIT_EVERY == 0:
-            session.commit()
-    session.commit()
-    return IngestReport(outcomes["added"], outcomes["updated"], outcomes["unchanged"], problems)
+    dropped = 0
+    numbered = enumerate(records, 1)
+    while chunk := list(islice(numbered, _COMMIT_EVERY)):
+        prepared = []
+        for number, record in chunk:
+            title, body = clean_text(record.title), clean_text(record.body)
+            if not body:
+                problems.append(IngestProblem(f"record {number}", None, "no text"))
+                continue
+            prepared.append((record, title, body, content_hash(title, body)))
+        repeated = _count_shapes(session, prepared)
+        for record, title, body, digest in prepared:
+            outcome, article_id, removed = _upsert(
+                session, record, title, body, digest, repeated, too_long
+            )
+            dropped += removed
+            # A file repeating an article: report it once, as added.
+            if article_id in seen_added:
+                continue
+            if outcome == "added":
+                seen_added.add(article_id)
+            outcomes[outcome].append(article_id)
+        session.commit()
+    return IngestReport(
+        outcomes["added"], outcomes["updated"], outcomes["unchanged"], problems, dropped
+    )
 
 
 def ingest_paths(session_factory: Callable[[], Session], paths: Iterable[Path]) -> IngestReport:
@@ -333,23 +349,74 @@ def ingest_paths(session_factory: Callable[[], Session], paths: Iterable[Path]) 
     records, problems = read_paths(paths)
     with session_factory() as session:
         report = ingest_records(session, records)
-    return IngestReport(report.added, report.updated, report.unchanged, problems + report.problems)
+    return IngestReport(
+        report.added,
+        report.updated,
+        report.unchanged,
+        problems + report.problems,
+        report.boilerplate_lines,
+    )
+
+
+Prepared = tuple[ArticleRecord, str, str, str]  # record, clean title, clean body, content hash
+
+
+def _count_shapes(
+    session: Session, prepared: Sequence[Prepared]
+) -> Callable[[str | None, str], bool]:
+    """Add the line shapes of the bodies not stored yet to the per-source counts; return
+    whether a (source, shape) now repeats (`boilerplate.MIN_ARTICLES`)."""
+    digests = list({digest for *_, digest in prepared})
+    stored: set[str] = set()
+    for start in range(0, len(digests), 500):
+        batch = digests[start : start + 500]
+        stored.update(
+            session.scalars(select(Article.content_hash).where(Article.content_hash.in_(batch)))
+        )
+    counted: set[str] = set()
+    increments: Counter[str] = Counter()
+    wanted: set[str] = set()
+    for record, title, body, digest in prepared:
+        keys = {shape_key(record.source, shape) for shape in candidate_shapes(body, title)}
+        wanted |= keys
+        if digest not in stored and digest not in counted:
+            counted.add(digest)
+            increments.update(keys)
+    totals: dict[str, int] = {}
+    ordered = sorted(wanted)
+    for start in range(0, len(ordered), 500):
+        rows = session.scalars(
+            select(LineShape).where(LineShape.key.in_(ordered[start : start + 500]))
+        )
+        for row in rows:
+            row.articles += increments.get(row.key, 0)
+            totals[row.key] = row.articles
+    for key, count in increments.items():
+        if key not in totals:
+            session.add(LineShape(key=key, articles=count))
+            totals[key] = count
+    return lambda source, shape: totals.get(shape_key(source, shape), 0) >= MIN_ARTICLES
 
 
 def _upsert(
-    session: Session, record: ArticleRecord, too_long: TooLong | None = None
-) -> tuple[str, int]:
-    """Store one record; returns the outcome and the article id."""
-    title, body = clean_text(record.title), clean_text(record.body)
-    digest = content_hash(title, body)
+    session: Session,
+    record: ArticleRecord,
+    title: str,
+    body: str,
+    digest: str,
+    repeated: Callable[[str | None, str], bool],
+    too_long: TooLong | None = None,
+) -> tuple[str, int, int]:
+    """Store one record (its cleaned title and body, their `content_hash`); returns the
+    outcome, the article id and how many boilerplate lines were dropped from the body."""
     article = _find(session, record, digest)
     if article is not None and article.content_hash == digest:
         # Same text: passages stay; a corrected source, link or date is still recorded.
         if _metadata(article) == _metadata(record):
-            return "unchanged", article.id
+            return "unchanged", article.id, 0
         _set_metadata(article, record)
         session.flush()
-        return "updated", article.id
+        return "updated", article.id, 0
     outcome = "updated"
     if article is None:
         article = Article()
@@ -359,13 +426,15 @@ def _upsert(
         # Delete the old passages before inserting the new ones: (article_id, ordinal) is unique.
         article.passages.clear()
         session.flush()
-    article.title, article.body, article.content_hash = title, body, digest
+    stripped = strip_boilerplate(body, title, lambda shape: repeated(record.source, shape))
+    # The hash is of the text as received: re-ingesting it is recognized as unchanged.
+    article.title, article.body, article.content_hash = title, stripped.body, digest
     _set_metadata(article, record)
     if record.external_id is not None:
         article.external_id = record.external_id
-    article.passages = _passages(title, body, too_long)
+    article.passages = _passages(title, stripped.body, too_long)
     session.flush()
-    return outcome, article.id
+    return outcome, article.id, len(stripped.removed)
 
 
 def _metadata(item: Article | ArticleRecord) -> tuple[object, ...]:

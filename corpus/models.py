@@ -68,3 +68,13 @@ class Passage(Base):
 
     def __repr__(self) -> str:
         return f"Passage(id={self.id!r}, article_id={self.article_id!r}, ordinal={self.ordinal!r})"
+
+
+class LineShape(Base):
+    """How many articles of one source carry a line of one shape (`corpus.boilerplate`):
+    the evidence that a line is the site's boilerplate rather than the story's."""
+
+    __tablename__ = "line_shapes"
+
+    key: Mapped[str] = mapped_column(String(16), primary_key=True)  # boilerplate.shape_key
+    articles: Mapped[int] = mapped_column(Integer, default=0)

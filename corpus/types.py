@@ -38,6 +38,18 @@ class ArticleView:
 
 
 @dataclass(frozen=True)
+class Sentence:
+    """A sentence of a text, `text[start:end]`, on layout line `line` (0-based) of a `kind`:
+    "text", "heading" (a short line without final punctuation), "lead" (a line ending with a
+    colon, introducing what follows) or "bullet" (a list item)."""
+
+    start: int
+    end: int
+    line: int
+    kind: str
+
+
+@dataclass(frozen=True)
 class PassageView:
     """A stored passage with the citation of its article."""
 
@@ -91,6 +103,7 @@ class IngestReport:
     updated: list[int]
     unchanged: list[int]
     problems: list[IngestProblem]
+    boilerplate_lines: int = 0  # lines (or glued fragments) dropped as site boilerplate
 
     @property
     def changed(self) -> bool:
@@ -99,9 +112,12 @@ class IngestReport:
 
     def summary(self) -> str:
         """One line, e.g. 'added 3, updated 1, unchanged 196, problems 0'."""
-        return (
+        line = (
             f"added {len(self.added)}, updated {len(self.updated)}, "
             f"unchanged {len(self.unchanged)}, problems {len(self.problems)}"
+        )
+        return line + (
+            f", boilerplate lines dropped {self.boilerplate_lines}" * bool(self.boilerplate_lines)
         )
 
 
