@@ -14,7 +14,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot import messages
-from bot.format import arabic_digits, escape, format_date, shorten
+from bot.format import digits, escape, format_date, shorten
 from bot.records import UsageStats, record_admin_action, usage_stats
 from bot.state import BotState, get_state, message_of, sender_id
 from retrieval.errors import BuildInProgress, RetrievalError
@@ -97,7 +97,7 @@ async def _add_document(
         await message.reply_text(messages.ADD_UNSUPPORTED_FILE)
         return
     if document.file_size and document.file_size > MAX_DOCUMENT_BYTES:
-        size = arabic_digits(MAX_DOCUMENT_BYTES // (1024 * 1024))
+        size = digits(MAX_DOCUMENT_BYTES // (1024 * 1024))
         await message.reply_text(messages.ADD_FILE_TOO_BIG.format(megabytes=size))
         return
     file = await document.get_file()
@@ -218,8 +218,8 @@ async def _rebuild(state: BotState, command: Message, user_id: int, *, full: boo
         status,
         messages.REINDEX_DONE.format(
             version=escape(report.version),
-            passages=arabic_digits(report.passages),
-            seconds=arabic_digits(f"{seconds:.1f}"),
+            passages=digits(report.passages),
+            seconds=digits(f"{seconds:.1f}"),
         ),
     )
     detail = f"{'full ' if full else ''}{report.version} {seconds:.1f}s"
@@ -265,10 +265,10 @@ def format_progress(done: int, total: int, seconds: float) -> str:
     rate = done / seconds if seconds > 0 else 0.0
     left = (total - done) / rate if rate > 0 else None
     return messages.REINDEX_PROGRESS.format(
-        done=arabic_digits(done),
-        total=arabic_digits(total),
-        percent=arabic_digits(percent),
-        rate=arabic_digits(f"{rate:.1f}"),
+        done=digits(done),
+        total=digits(total),
+        percent=digits(percent),
+        rate=digits(f"{rate:.1f}"),
         left=_duration(left) if left is not None else messages.STATS_NONE,
     )
 
@@ -285,7 +285,7 @@ def _duration(seconds: float) -> str:
 def _counted(n: int, forms: tuple[str, str, str, str]) -> str:
     one, two, few, many = forms
     form = one if n == 1 else two if n == 2 else few if 3 <= n <= 10 else many
-    return form.format(n=arabic_digits(max(n, 0)))
+    return form.format(n=digits(max(n, 0)))
 
 
 async def _edit(status: Message, text: str) -> None:
@@ -309,22 +309,22 @@ def format_stats(library_stats: LibraryStats, usage: UsageStats) -> str:
     none = messages.STATS_NONE
 
     def ms(value: float | None) -> str:
-        return arabic_digits(round(value)) if value is not None else none
+        return digits(round(value)) if value is not None else none
 
     built_at = library_stats.index_built_at
     return messages.STATS.format(
-        articles=arabic_digits(library_stats.corpus.articles),
-        passages=arabic_digits(library_stats.corpus.passages),
-        indexed=arabic_digits(library_stats.index_passages),
+        articles=digits(library_stats.corpus.articles),
+        passages=digits(library_stats.corpus.passages),
+        indexed=digits(library_stats.index_passages),
         version=escape(library_stats.index_version or none),
         built_at=escape(_when(built_at) if built_at else none),
         stale=messages.STATS_STALE if library_stats.index_stale else "",
-        today=arabic_digits(usage.questions_today),
-        total=arabic_digits(usage.questions_total),
+        today=digits(usage.questions_today),
+        total=digits(usage.questions_total),
         median=ms(usage.median_ms),
         p95=ms(usage.p95_ms),
-        helpful=arabic_digits(usage.helpful),
-        unhelpful=arabic_digits(usage.unhelpful),
+        helpful=digits(usage.helpful),
+        unhelpful=digits(usage.unhelpful),
     )
 
 
@@ -333,4 +333,4 @@ def _when(iso: str) -> str:
         moment = datetime.fromisoformat(iso)
     except ValueError:
         return iso
-    return f"{format_date(moment)} {arabic_digits(moment.strftime('%H:%M'))}"
+    return f"{format_date(moment)} {digits(moment.strftime('%H:%M'))}"

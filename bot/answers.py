@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from telegram import InlineKeyboardMarkup
 
 from bot import messages
-from bot.format import arabic_digits, cut_at_word, format_answer, format_no_answer
+from bot.format import cut_at_word, digits, format_answer, format_no_answer
 from bot.keyboards import answer_keyboard, articles_keyboard, new_question_id
 from bot.records import QueryRecord, log_query
 from bot.settings import Settings
@@ -26,6 +26,10 @@ from retrieval.types import Hit
 
 log = logging.getLogger(__name__)
 CLOSEST_SHOWN = 3  # article titles offered when nothing is relevant enough
+# ... and only those sharing the question's topic: at least this share of its terms (weighted by
+# length, `Evidence.coverage`) in the title or passage. Measured by benchmarks/reading.py on the
+# questions the bundled corpus cannot answer.
+CLOSEST_MIN_COVERAGE = 0.5
 INLINE_RESULTS = 5
 
 Send = Callable[[str, InlineKeyboardMarkup | None], Awaitable[object]]
@@ -84,7 +88,7 @@ async def search(
         return Refused(empty, messages.SEARCH_FAILED)
     decision = state.limiter.check(user_id)
     if not decision.allowed:
-        seconds = arabic_digits(decision.retry_seconds)
+        seconds = digits(decision.retry_seconds)
         notice = messages.RATE_LIMITED.format(seconds=seconds) if decision.notify else None
         return Refused(notice, messages.TOAST_RATE_LIMITED)
     count = count or 2 * settings.top_k
@@ -178,15 +182,21 @@ def compose_answer(
         html = format_answer(shown, truncated_at=truncated_at)
         markup = answer_keyboard(
             question_id,
-            [h.article_id for h in shown],
+            [(h.article_id, h.title) for h in shown],
             offset=offset,
             page_size=settings.top_k,
             has_more=has_more,
         )
         return Reply(html, markup, len(shown))
-    closest = [replace(h, rank=i + 1) for i, h in enumerate(hits[:CLOSEST_SHOWN])]
+    on_topic = [h for h in hits[:CLOSEST_SHOWN] if shares_topic(h)]
+    closest = [replace(h, rank=i + 1) for i, h in enumerate(on_topic)]
     html = format_no_answer(closest, truncated_at=truncated_at)
-    return Reply(html, articles_keyboard([h.article_id for h in closest]), 0)
+    return Reply(html, articles_keyboard([(h.article_id, h.title) for h in closest]), 0)
+
+
+def shares_topic(hit: Hit) -> bool:
+    """Whether a hit that does not answer is still about the question's topic (its words)."""
+    return hit.evidence is not None and hit.evidence.coverage >= CLOSEST_MIN_COVERAGE
 
 
 def select_relevant(

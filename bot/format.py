@@ -16,16 +16,28 @@ from datetime import datetime
 
 from bot import messages
 from bot.textsplit import SENTENCE_END, escaped_len, split_plain, tg_len
-from retrieval.types import ArticleView, Citation, CorpusStats, Hit
+from retrieval.types import ArticleView, Citation, CorpusStats, Hit, Sentence
 
 TELEGRAM_LIMIT = 4096
 RLM = "\u200f"
-EXCERPT_CHARS = 450  # raw characters of passage shown per hit when space allows
+# Raw characters of passage shown: the first result with its context, the others shorter, so
+# that a page of three stays within one phone screen (benchmarks/reading.py measures it).
+EXCERPT_CHARS = 300
+OTHER_EXCERPT_CHARS = 130
 TITLE_CHARS = 160
 SOURCE_CHARS = 60
 URL_CHARS = 1000
 ALSO_IN_SHOWN = 4
-_ARABIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+NBSP = "\u00a0"
+LRI, PDI = "\u2066", "\u2069"  # left-to-right isolate, pop directional isolate
+# A left-to-right run inside Arabic text: a command, a link, an address, Latin words with their
+# digits and inner punctuation ("B777-300ER", "Real Madrid"). Isolated, it keeps its order and
+# its place; bare, its halves can swap around a hyphen or a space.
+_LTR_RUN = re.compile(
+    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+    r"|(?<![\w/])(?:/|https?://|www\.)?[A-Za-z][A-Za-z0-9]*"
+    r"(?:(?:[-_.:/@#&%+=?']| (?=[A-Za-z0-9]))+[A-Za-z0-9]+)*"
+)
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b]+")
 _BLANK_LINES = re.compile(r"\s*\n\s*")
 
@@ -34,15 +46,31 @@ def escape(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def arabic_digits(value: int | str) -> str:
-    return str(value).translate(_ARABIC_DIGITS)
+def _text(text: str) -> str:
+    """Corpus text for a message: left-to-right runs isolated, then escaped."""
+    return escape(isolate(text))
+
+
+def digits(value: int | str) -> str:
+    """A number as the bot writes it: Western digits (0-9), the digits of the corpus itself
+    (99 % of the digits in the bundled news), so that the bot's own numbers match the quoted
+    excerpts, whose codes and figures ("B777-300ER", "1086.20") cannot be rewritten."""
+    return str(value)
+
+
+def isolate(text: str) -> str:
+    """`text` with every left-to-right run (see `_LTR_RUN`) that holds more than letters wrapped
+    in LRI … PDI (a lone Latin word keeps its order anyway). Raw text: escape afterwards."""
+    return _LTR_RUN.sub(
+        lambda m: m.group() if m.group().isalpha() else f"{LRI}{m.group()}{PDI}", text
+    )
 
 
 def format_date(value: datetime | None) -> str | None:
-    """`2015-08-01` -> `١ أغسطس ٢٠١٥`."""
+    """`2015-08-01` -> `1 أغسطس 2015`, with no-break spaces: a date never breaks across lines."""
     if value is None:
         return None
-    return arabic_digits(f"{value.day} {messages.MONTHS[value.month - 1]} {value.year}")
+    return NBSP.join((str(value.day), messages.MONTHS[value.month - 1], str(value.year)))
 
 
 def shorten(text: str, limit: int) -> str:
@@ -64,7 +92,7 @@ def format_welcome(stats: CorpusStats | None, *, intro: str = messages.WELCOME) 
         parts.append(messages.INDEX_EMPTY)
     else:
         known = messages.KNOWLEDGE.format(
-            articles=arabic_digits(stats.articles), sources=arabic_digits(len(stats.sources))
+            articles=digits(stats.articles), sources=digits(len(stats.sources))
         )
         first, last = format_date(stats.first_date), format_date(stats.last_date)
         if first and last:
@@ -80,41 +108,156 @@ def format_welcome(stats: CorpusStats | None, *, intro: str = messages.WELCOME) 
 
 
 # --- excerpts ---------------------------------------------------------------------------------
+ELLIPSIS = "…"
+
+
 @dataclass(frozen=True)
 class Excerpt:
-    """A window of a passage: context before, the answer sentence, context after (raw text)."""
+    """Whole sentences of a passage around the answer sentence: `parts` in reading order, each
+    (raw text, is the answer); an «…» part stands wherever text is left out."""
 
-    before: str
-    sentence: str
-    after: str
+    parts: tuple[tuple[str, bool], ...]
+
+    @property
+    def text(self) -> str:
+        return "".join(part for part, _ in self.parts)
+
+    @property
+    def sentence(self) -> str:
+        """The answer sentence as shown ("" when there is none)."""
+        return "".join(part for part, answer in self.parts if answer)
 
     def html(self) -> str:
-        core = self.sentence.strip()
-        if not core:
-            return _tidy(escape(self.before + self.sentence + self.after))
-        lead, _, rest = self.sentence.partition(core)
-        before, after = escape(self.before + lead), escape(rest + self.after)
-        return _tidy(f"{before}<b>{escape(core)}</b>{after}")
+        return _tidy("".join(f"<b>{_text(t)}</b>" if b else _text(t) for t, b in self.parts))
 
 
-def excerpt(text: str, span: tuple[int, int] | None, budget: int) -> Excerpt:
-    """The answer sentence with as much surrounding context as `budget` characters allow."""
-    start, end = span if span is not None else (0, 0)
-    start, end = max(0, min(start, len(text))), max(0, min(end, len(text)))
-    sentence = text[start:end]
-    if len(sentence.strip()) >= budget:
-        return Excerpt("…" if start > 0 else "", cut_at_word(sentence.strip(), budget), "")
-    room = budget - len(sentence)
-    before_room = min(start, room // 3)
-    after_room = min(len(text) - end, room - before_room)
-    before_room = min(start, room - after_room)
-    before = _cut_start(text[:start], before_room)
-    after = cut_at_word(text[end:], after_room)
-    if len(before) < start:
-        before = "…" + before.lstrip()
-    if end + len(after) < len(text.rstrip()):
-        after = after.rstrip() + "…"
-    return Excerpt(before, sentence, after)
+def excerpt(
+    text: str,
+    span: tuple[int, int] | None,
+    budget: int,
+    sentences: Sequence[Sentence] = (),
+) -> Excerpt:
+    """The answer sentence (`span`) with the whole sentences around it that fit in `budget`
+    characters, «…» where text is left out. A list item keeps its lead-in line and a lead-in
+    keeps the items after it; without a span, the passage's first sentences. An answer sentence
+    longer than the budget alone is cut at a word, with «…».
+
+    `sentences` is the passage's layout (`Hit.sentences`); without it, sentences are found at
+    line breaks and final punctuation."""
+    layout = list(sentences) or _plain_layout(text)
+    if not layout:
+        return Excerpt(())
+    answer = _answer_index(layout, span)
+    if answer is None:
+        return _assemble(text, layout, _grow(text, layout, [], budget), None)
+    if _size(text, layout, [answer]) > budget:
+        first = layout[answer]
+        before = (ELLIPSIS + " ", False) if text[: first.start].strip() else None
+        room = budget - (2 if before else 0) - 2
+        cut = cut_at_word(text[first.start : first.end], max(room, 0)).rstrip()
+        return Excerpt(tuple(p for p in (before, (cut, True), (" " + ELLIPSIS, False)) if p))
+    chosen = [answer]
+    for extra in _list_context(layout, answer):
+        if _size(text, layout, [*chosen, extra]) <= budget:
+            chosen.append(extra)
+    return _assemble(text, layout, _grow(text, layout, chosen, budget), answer)
+
+
+def _answer_index(layout: Sequence[Sentence], span: tuple[int, int] | None) -> int | None:
+    if span is None or span[1] <= span[0]:
+        return None
+    overlaps = [
+        (min(s.end, span[1]) - max(s.start, span[0]), -i)
+        for i, s in enumerate(layout)
+        if s.start < span[1] and span[0] < s.end
+    ]
+    return -max(overlaps)[1] if overlaps else None
+
+
+def _list_context(layout: Sequence[Sentence], answer: int) -> list[int]:
+    """A list item's lead-in sentence; a lead-in's items (in order)."""
+    sentence = layout[answer]
+    if sentence.kind == "bullet":
+        i = answer - 1
+        while i >= 0 and layout[i].kind == "bullet":
+            i -= 1
+        return [i] if i >= 0 and layout[i].kind == "lead" else []
+    line_end = answer + 1 == len(layout) or layout[answer + 1].line != sentence.line
+    if sentence.kind == "lead" and line_end:
+        items = []
+        i = answer + 1
+        while i < len(layout) and layout[i].kind == "bullet":
+            items.append(i)
+            i += 1
+        return items
+    return []
+
+
+def _grow(text: str, layout: Sequence[Sentence], chosen: list[int], budget: int) -> list[int]:
+    """Add neighbouring sentences while they fit: the answer's own paragraph before other
+    lines, then the side that has grown less (after the answer on a tie)."""
+    chosen = sorted(chosen)
+    if not chosen:
+        if _size(text, layout, [0]) > budget:
+            return []
+        chosen = [0]
+    line = layout[chosen[0]].line
+    grown = {"before": 0, "after": 0}
+    while True:
+        options = [(i, side) for i, side in ((chosen[-1] + 1, "after"), (chosen[0] - 1, "before"))]
+        options = [(i, side) for i, side in options if 0 <= i < len(layout)]
+        options.sort(key=lambda o: (layout[o[0]].line != line, grown[o[1]]))
+        for i, side in options:
+            if _size(text, layout, [*chosen, i]) <= budget:
+                chosen = sorted([*chosen, i])
+                grown[side] += layout[i].end - layout[i].start
+                break
+        else:
+            return chosen
+
+
+def _size(text: str, layout: Sequence[Sentence], chosen: Sequence[int]) -> int:
+    return len(_assemble(text, layout, sorted(chosen), None).text)
+
+
+def _assemble(
+    text: str, layout: Sequence[Sentence], chosen: Sequence[int], answer: int | None
+) -> Excerpt:
+    if not chosen:
+        return Excerpt(())
+    parts: list[tuple[str, bool]] = []
+    if layout[chosen[0]].start > 0 and text[: layout[chosen[0]].start].strip():
+        parts.append((ELLIPSIS + " ", False))
+    previous: int | None = None
+    for i in chosen:
+        sentence = layout[i]
+        if previous is not None:
+            gap = text[layout[previous].end : sentence.start]
+            if i != previous + 1:
+                gap = "\n" + ELLIPSIS + "\n" if "\n" in gap else " " + ELLIPSIS + " "
+            parts.append((gap, False))
+        parts.append((text[sentence.start : sentence.end], i == answer))
+        previous = i
+    if text[layout[chosen[-1]].end :].strip():
+        parts.append((" " + ELLIPSIS, False))
+    return Excerpt(tuple(parts))
+
+
+def _plain_layout(text: str) -> list[Sentence]:
+    """Sentences at line breaks and after final punctuation (when no layout came with a hit)."""
+    layout = []
+    offset = 0
+    for number, line in enumerate(text.split("\n")):
+        position = 0
+        for piece in SENTENCE_END.split(line):
+            start = line.index(piece, position) if piece else position
+            position = start + len(piece)
+            stripped = piece.strip()
+            if stripped:
+                begin = offset + start + (len(piece) - len(piece.lstrip()))
+                layout.append(Sentence(begin, begin + len(stripped), number, "text"))
+        offset += len(line) + 1
+    return layout
 
 
 def cut_at_word(text: str, limit: int) -> str:
@@ -126,20 +269,6 @@ def cut_at_word(text: str, limit: int) -> str:
     return cut[:space] if space > limit // 2 else cut
 
 
-def _cut_start(text: str, limit: int) -> str:
-    """The tail of `text`, at most `limit` characters, starting at a sentence or word start."""
-    if limit <= 0:
-        return ""
-    if len(text) <= limit:
-        return text
-    cut = text[len(text) - limit :]
-    boundary = SENTENCE_END.search(cut)
-    if boundary and boundary.end() < len(cut):
-        return cut[boundary.end() :]
-    space = cut.find(" ")
-    return cut[space + 1 :] if 0 <= space < limit // 2 else cut
-
-
 def _tidy(fragment: str) -> str:
     """Collapse runs of spaces, keep single line breaks, start every line right to left."""
     lines = _BLANK_LINES.split(_SPACES.sub(" ", fragment).strip())
@@ -149,8 +278,8 @@ def _tidy(fragment: str) -> str:
 # --- hits -------------------------------------------------------------------------------------
 def _link(title: str, url: str | None) -> str:
     if url and url.startswith(("http://", "https://")) and len(url) <= URL_CHARS:
-        return f'<a href="{html.escape(url, quote=True)}">{escape(title)}</a>'
-    return f"<i>{escape(title)}</i>"
+        return f'<a href="{html.escape(url, quote=True)}">{_text(title)}</a>'
+    return f"<i>{_text(title)}</i>"
 
 
 def citation(cited: Citation) -> str:
@@ -163,7 +292,7 @@ def citation(cited: Citation) -> str:
 def _details(cited: Citation) -> str:
     """`source، date` (escaped), or "" when the article has neither."""
     source = shorten(cited.source, SOURCE_CHARS) if cited.source else None
-    return "، ".join(escape(d) for d in (source, format_date(cited.published_at)) if d)
+    return "، ".join(_text(d) for d in (source, format_date(cited.published_at)) if d)
 
 
 def also_published(refs: Sequence[Citation]) -> str:
@@ -173,22 +302,25 @@ def also_published(refs: Sequence[Citation]) -> str:
         for ref in refs[:ALSO_IN_SHOWN]
     ]
     if len(refs) > ALSO_IN_SHOWN:
-        names.append(arabic_digits(f"+{len(refs) - ALSO_IN_SHOWN}"))
+        names.append(digits(f"+{len(refs) - ALSO_IN_SHOWN}"))
     return RLM + "↩️ " + messages.ALSO_PUBLISHED.format(sources="، ".join(names))
 
 
-def format_hit(hit: Hit, budget: int, *, numbered: bool = True) -> str:
-    """One hit as an HTML block of at most `budget` characters: excerpt, citation, other outlets."""
-    number = f"<b>{arabic_digits(hit.rank)}.</b> " if numbered else ""
+def format_hit(
+    hit: Hit, budget: int, *, numbered: bool = True, excerpt_chars: int = EXCERPT_CHARS
+) -> str:
+    """One hit as an HTML block of at most `budget` characters: excerpt (at most
+    `excerpt_chars` of passage text), citation, other outlets."""
+    number = f"<b>{digits(hit.rank)}.</b> " if numbered else ""
     meta = citation(hit.citation)
     if hit.also_in:
         meta += "\n" + also_published(hit.also_in)
     if tg_len(meta) > budget // 2:  # pathological metadata: keep the title only, short
         meta = citation(Citation(hit.article_id, shorten(hit.title, 40)))
     room = budget - tg_len(meta) - tg_len(number) - 2
-    chars = min(EXCERPT_CHARS, room)
+    chars = min(excerpt_chars, room)
     while True:
-        body = excerpt(hit.text, hit.answer_span, max(chars, 0)).html()
+        body = excerpt(hit.text, hit.answer_span, max(chars, 0), hit.sentences).html()
         size = tg_len(body)
         if size <= room or chars <= 0:
             break
@@ -205,15 +337,17 @@ def format_answer(
     if first == 1:
         header = RLM + messages.ANSWER_HEADER
     else:
-        page = messages.ANSWER_PAGE_HEADER.format(
-            first=arabic_digits(first), last=arabic_digits(last)
-        )
+        page = messages.ANSWER_PAGE_HEADER.format(first=digits(first), last=digits(last))
         header = RLM + page
     if truncated_at is not None:
-        note = messages.QUESTION_TRUNCATED.format(limit=arabic_digits(truncated_at))
+        note = messages.QUESTION_TRUNCATED.format(limit=digits(truncated_at))
         header = f"{RLM}{note}\n\n{header}"
     budget = (limit - tg_len(header) - 2 * len(hits)) // len(hits)
-    return "\n\n".join([header, *(format_hit(hit, budget) for hit in hits)])
+    blocks = [
+        format_hit(hit, budget, excerpt_chars=EXCERPT_CHARS if i == 0 else OTHER_EXCERPT_CHARS)
+        for i, hit in enumerate(hits)
+    ]
+    return "\n\n".join([header, *blocks])
 
 
 def format_inline(question: str, hit: Hit, *, limit: int = TELEGRAM_LIMIT) -> str:
@@ -226,13 +360,14 @@ def format_no_answer(closest: Sequence[Hit], *, truncated_at: int | None = None)
     """The honest "nothing relevant" reply, listing the closest article titles."""
     lines = [RLM + messages.NO_ANSWER]
     if truncated_at is not None:
-        lines.insert(0, RLM + messages.QUESTION_TRUNCATED.format(limit=arabic_digits(truncated_at)))
+        lines.insert(0, RLM + messages.QUESTION_TRUNCATED.format(limit=digits(truncated_at)))
     if not closest:
-        return "\n".join([*lines, RLM + messages.NO_ANSWER_NOTHING])
+        hint = messages.NO_ANSWER_NOTHING.format(example=messages.EXAMPLE_QUESTIONS[1])
+        return "\n".join([*lines, RLM + escape(hint)])
     lines += ["", RLM + messages.NO_ANSWER_CLOSEST]
     for hit in closest:
         title = shorten(hit.title, TITLE_CHARS) or messages.UNTITLED
-        lines.append(f"{RLM}{arabic_digits(hit.rank)}. {_link(title, hit.url)}")
+        lines.append(f"{RLM}{digits(hit.rank)}. {_link(title, hit.url)}")
     return "\n".join(lines)
 
 
@@ -244,15 +379,13 @@ def format_article(article: ArticleView, *, limit: int = TELEGRAM_LIMIT) -> list
     header = f"{RLM}📄 <b>{_link(shorten(cited.title, 300) or messages.UNTITLED, cited.url)}</b>"
     if details:
         header += f"\n{RLM}{details}"
-    reserve = tg_len(header) + 80  # header and "(الجزء ١ من ٢)" label
+    reserve = tg_len(header) + 80  # header and "(الجزء 1 من 2)" label
     chunks = split_plain(body, limit - reserve, _article_size) or [""]
     parts = []
     for i, chunk in enumerate(chunks):
         label = ""
         if len(chunks) > 1:
-            label = messages.ARTICLE_PART.format(
-                part=arabic_digits(i + 1), parts=arabic_digits(len(chunks))
-            )
+            label = messages.ARTICLE_PART.format(part=digits(i + 1), parts=digits(len(chunks)))
             label = f"{RLM}<i>{label}</i>\n"
         head = header + "\n\n" if i == 0 else ""
         parts.append(head + label + _tidy_paragraphs(escape(chunk)))

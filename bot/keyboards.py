@@ -19,9 +19,12 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import messages
-from bot.format import arabic_digits
+from bot.format import digits, shorten
 
 MAX_CALLBACK_BYTES = 64
+# Characters of a title or question on a button: a phone-wide button (about 330 CSS px at
+# Telegram's 15-16 px font) holds about 35 Arabic letters with the emoji and number.
+BUTTON_TITLE_CHARS = 30
 MAX_OFFSET = 500
 _QID = r"[A-Za-z0-9_-]{10}"
 _PATTERNS = {
@@ -97,59 +100,56 @@ def _button(text: str, action: Action) -> InlineKeyboardButton:
     return InlineKeyboardButton(text, callback_data=encode(action))
 
 
+def full_text_label(rank: int, title: str) -> str:
+    """`📄 2. short title…`: names the article, fits a phone-wide button."""
+    short = shorten(title, BUTTON_TITLE_CHARS) or messages.UNTITLED
+    return messages.BUTTON_FULL_TEXT.format(title=f"{digits(rank)}. {short}")
+
+
 def answer_keyboard(
     question_id: str,
-    article_ids: Sequence[int],
+    articles: Sequence[tuple[int, str]],
     *,
     offset: int,
     page_size: int,
     has_more: bool,
 ) -> InlineKeyboardMarkup:
-    """Full-text buttons, then previous/more, then 👍 / 👎."""
+    """A full-text button per (article id, title), then one row: 👍 / 👎, previous / more."""
     rows = [
-        [
-            _button(
-                messages.BUTTON_FULL_TEXT.format(number=arabic_digits(offset + i + 1)),
-                FullArticle(article_id),
-            )
-        ]
-        for i, article_id in enumerate(article_ids)
+        [_button(full_text_label(offset + i + 1, title), FullArticle(article_id))]
+        for i, (article_id, title) in enumerate(articles)
     ]
-    nav = []
+    last = [
+        _button(messages.BUTTON_HELPFUL, Vote(question_id, True)),
+        _button(messages.BUTTON_UNHELPFUL, Vote(question_id, False)),
+    ]
     if offset > 0:
-        nav.append(_button(messages.BUTTON_PREVIOUS, Page(question_id, max(offset - page_size, 0))))
+        last.append(
+            _button(messages.BUTTON_PREVIOUS, Page(question_id, max(offset - page_size, 0)))
+        )
     if has_more and offset + page_size <= MAX_OFFSET:
-        nav.append(_button(messages.BUTTON_MORE, Page(question_id, offset + page_size)))
-    if nav:
-        rows.append(nav)
-    rows.append(
-        [
-            _button(messages.BUTTON_HELPFUL, Vote(question_id, True)),
-            _button(messages.BUTTON_UNHELPFUL, Vote(question_id, False)),
-        ]
-    )
+        last.append(_button(messages.BUTTON_MORE, Page(question_id, offset + page_size)))
+    rows.append(last)
     return InlineKeyboardMarkup(rows)
 
 
-def articles_keyboard(article_ids: Sequence[int]) -> InlineKeyboardMarkup | None:
+def articles_keyboard(articles: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup | None:
     """Full-text buttons for the closest articles of a question without a good answer."""
-    if not article_ids:
+    if not articles:
         return None
     return InlineKeyboardMarkup(
         [
-            [
-                _button(
-                    messages.BUTTON_FULL_TEXT.format(number=arabic_digits(i + 1)),
-                    FullArticle(article_id),
-                )
-            ]
-            for i, article_id in enumerate(article_ids)
+            [_button(full_text_label(i + 1, title), FullArticle(article_id))]
+            for i, (article_id, title) in enumerate(articles)
         ]
     )
 
 
 def examples_keyboard() -> InlineKeyboardMarkup:
-    """One button per example question (tapping asks it)."""
+    """One button per example question (tapping asks it); labels shortened to fit a phone."""
     return InlineKeyboardMarkup(
-        [[_button(question, Example(i))] for i, question in enumerate(messages.EXAMPLE_QUESTIONS)]
+        [
+            [_button(shorten(question, BUTTON_TITLE_CHARS), Example(i))]
+            for i, question in enumerate(messages.EXAMPLE_QUESTIONS)
+        ]
     )

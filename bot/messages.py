@@ -1,6 +1,18 @@
-"""Every Arabic string a user of the bot sees. Placeholders are filled by bot.format (escaped)."""
+"""Every Arabic string a user of the bot sees. Placeholders are filled by bot.format (escaped).
+
+Commands and file types are wrapped in left-to-right isolates (`_ltr`) so that «/ask» does not
+render as «ask/» inside Arabic text."""
 
 from __future__ import annotations
+
+
+def _ltr(text: str) -> str:
+    return f"\u2066{text}\u2069"
+
+
+ASK, START, HELP_COMMAND, ADD, REINDEX = (
+    _ltr(c) for c in ("/ask", "/start", "/help", "/add", "/reindex")
+)
 
 # --- welcome and help -------------------------------------------------------------------------
 WELCOME = (
@@ -12,7 +24,7 @@ KNOWLEDGE_SOURCES = "المصادر: {names}"
 HELP = (
     "اكتب سؤالك في رسالة، وسأرد بأفضل المقاطع: الجملة الأقرب إلى الجواب بخط عريض، "
     "ثم عنوان المقال ومصدره وتاريخه.\n"
-    "في المجموعات: استخدم /ask متبوعاً بسؤالك، أو اذكرني، أو رُدّ على إحدى رسائلي.\n"
+    f"في المجموعات: استخدم {ASK} متبوعاً بسؤالك، أو اذكرني، أو رُدّ على إحدى رسائلي.\n"
     "ويمكنك كتابة اسمي متبوعاً بسؤال في أي محادثة."
 )
 EXAMPLES_TITLE = "جرّب أحد هذه الأسئلة:"
@@ -39,14 +51,17 @@ QUESTION_TRUNCATED = "ℹ️ سؤالك أطول من {limit} حرف، فبحث�
 ALSO_PUBLISHED = "نُشر أيضاً في: {sources}"
 NO_ANSWER = "لم أجد في المقالات ما يجيب عن سؤالك بدقة كافية، ولا أريد أن أقدّم لك مقاطع ضعيفة الصلة."
 NO_ANSWER_CLOSEST = "أقرب المقالات إلى سؤالك:"
-NO_ANSWER_NOTHING = "ولا توجد مقالات قريبة منه."
+NO_ANSWER_NOTHING = (
+    "ولا أجد مقالات في موضوعه. جرّب أن تسأل عن خبر بعينه وتذكر الشخص أو الجهة أو المكان، "
+    "مثلاً: «{example}»"
+)
 NO_MORE_RESULTS = "لا توجد نتائج أخرى ذات صلة."
 UNTITLED = "(بلا عنوان)"
 
 # --- buttons ----------------------------------------------------------------------------------
 BUTTON_MORE = "المزيد ⬅️"
 BUTTON_PREVIOUS = "➡️ السابق"
-BUTTON_FULL_TEXT = "📄 النص الكامل ({number})"
+BUTTON_FULL_TEXT = "📄 {title}"  # the article's short title
 BUTTON_HELPFUL = "👍"
 BUTTON_UNHELPFUL = "👎"
 
@@ -64,10 +79,10 @@ ARTICLE_PART = "(الجزء {part} من {parts})"
 
 # --- bad input --------------------------------------------------------------------------------
 EMPTY_QUESTION = "لم أجد في رسالتك كلمات أبحث بها. اكتب سؤالك بالكلمات من فضلك، مثلاً: {example}"
-ASK_USAGE = "اكتب سؤالك بعد الأمر، مثلاً: /ask {example}"
+ASK_USAGE = f"اكتب سؤالك بعد الأمر، مثلاً: {ASK} {{example}}"
 TEXT_ONLY = "أفهم الأسئلة المكتوبة فقط. اكتب سؤالك نصاً من فضلك."
 EDITED_MESSAGE = "لاحظت أنك عدّلت رسالتك. أرسل السؤال المعدّل في رسالة جديدة لأبحث عنه."
-UNKNOWN_COMMAND = "لا أعرف هذا الأمر. الأوامر المتاحة: /start و/help و/ask."
+UNKNOWN_COMMAND = f"لا أعرف هذا الأمر. الأوامر المتاحة: {START} و{HELP_COMMAND} و{ASK}."
 FILES_ADMINS_ONLY = "إضافة الملفات إلى المكتبة متاحة للمشرفين فقط. يمكنك أن تسألني نصاً."
 RATE_LIMITED = "أرسلت أسئلة كثيرة في وقت قصير. انتظر {seconds} ثانية ثم أعد المحاولة من فضلك."
 NOT_READY = "المكتبة تُجهَّز الآن. حاول بعد قليل من فضلك."
@@ -77,12 +92,14 @@ ERROR_APOLOGY = "عذراً، حدث خطأ غير متوقع. حاول مرة �
 # --- admin ------------------------------------------------------------------------------------
 ADMINS_ONLY = "هذا الأمر متاح للمشرفين فقط."
 ADD_USAGE = (
-    "لإضافة مقال: أرسل ملف ‎.txt أو ‎.md أو ‎.jsonl مع التعليق /add، "
-    "أو رُدّ على الملف بـ /add، أو اكتب /add ثم العنوان في السطر الأول والنص بعده."
+    f"لإضافة مقال: أرسل ملف {_ltr('.txt')} أو {_ltr('.md')} أو {_ltr('.jsonl')} مع التعليق "
+    f"{ADD}، أو رُدّ على الملف بـ {ADD}، أو اكتب {ADD} ثم العنوان في السطر الأول والنص بعده."
 )
-ADD_UNSUPPORTED_FILE = "نوع الملف غير مدعوم. الأنواع المقبولة: ‎.txt و‎.md و‎.jsonl"
+ADD_UNSUPPORTED_FILE = (
+    f"نوع الملف غير مدعوم. الأنواع المقبولة: {_ltr('.txt')} و{_ltr('.md')} و{_ltr('.jsonl')}"
+)
 ADD_FILE_TOO_BIG = "الملف أكبر من الحد المسموح ({megabytes} ميغابايت)."
-ADD_DOCUMENT_HINT = "لإضافة هذا الملف إلى المكتبة أرسله مع التعليق /add أو رُدّ عليه بـ /add."
+ADD_DOCUMENT_HINT = f"لإضافة هذا الملف إلى المكتبة أرسله مع التعليق {ADD} أو رُدّ عليه بـ {ADD}."
 ADD_WORKING = "⏳ أضيف المقالات وأحدّث الفهرس…"
 ADD_ADDED = "✅ أضيف: {count} ({ids})"
 ADD_UPDATED = "🔄 حُدّث: {count} ({ids})"
@@ -93,17 +110,17 @@ ADD_PROBLEM = "• {where}: {reason}"
 ADD_NOTHING = "لم يُضف شيء."
 ADD_INDEXED = "الفهرس محدَّث، ويمكن السؤال عن المقالات الجديدة الآن."
 ADD_INDEX_LATER = "حُفظت المقالات، وستُفهرس عند انتهاء إعادة البناء الجارية."
-DELETE_USAGE = "اكتب رقم المقال بعد الأمر، مثلاً: /delete 12"
+DELETE_USAGE = f"اكتب رقم المقال بعد الأمر، مثلاً: {_ltr('/delete 12')}"
 DELETE_DONE = "🗑 حُذف المقال {article_id}. لن يظهر في النتائج بعد الآن."
 DELETE_MISSING = "لا يوجد مقال بالرقم {article_id}."
 REINDEX_STARTED = "⏳ بدأت إعادة بناء الفهرس. سأواصل الإجابة عن الأسئلة من الفهرس الحالي حتى تنتهي."
 REINDEX_PROGRESS = (
-    "⏳ إعادة بناء الفهرس: المقاطع المنجزة {done} من {total} ({percent}٪)، "
+    "⏳ إعادة بناء الفهرس: المقاطع المنجزة {done} من {total} ({percent}%)، "
     "بمعدل {rate} مقطع في الثانية، والوقت المتبقي {left} تقريبًا"
 )
 REINDEX_USAGE = (
-    "الاستخدام: /reindex لإعادة بناء الفهرس من المتجهات المحفوظة، "
-    "أو /reindex full لإعادة حساب متجهات كل المقاطع (أبطأ بكثير)."
+    f"الاستخدام: {REINDEX} لإعادة بناء الفهرس من المتجهات المحفوظة، "
+    f"أو {_ltr('/reindex full')} لإعادة حساب متجهات كل المقاطع (أبطأ بكثير)."
 )
 # Arabic counted nouns: 1, 2, 3-10 and 11+ take different forms (ثانية، ثانيتان، ثوانٍ، ثانية).
 SECONDS = ("ثانية واحدة", "ثانيتان", "{n} ثوانٍ", "{n} ثانية")
@@ -121,7 +138,7 @@ STATS = (
     "المقاطع: {passages} (في الفهرس: {indexed})\n"
     "الفهرس: الإصدار {version}، بُني في {built_at}{stale}\n"
     "الأسئلة اليوم: {today}، والإجمالي: {total}\n"
-    "زمن الإجابة: الوسيط {median} مللي ثانية، والمئين ٩٥: {p95} مللي ثانية\n"
+    "زمن الإجابة: الوسيط {median} مللي ثانية، والمئين 95: {p95} مللي ثانية\n"
     "التقييمات: 👍 {helpful} و👎 {unhelpful}"
 )
 STATS_STALE = " (يحتاج إلى تحديث)"

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from corpus.types import Sentence
+
 # Invisible format characters: zero-width (U+200B–U+200F), bidi embeddings/overrides
 # (U+202A–U+202E) and isolates (U+2066–U+2069), BOM, Arabic letter mark, soft hyphen. They
 # break word matching and offsets yet show nothing. Other C0/C1 controls (e.g. \x1a in scraped
@@ -79,6 +81,15 @@ def content_sentences(text: str) -> list[tuple[int, int]]:
     sentences = split_sentences(text)
     headings = {(line.start, line.end) for line in _lines(text) if line.kind == "heading"}
     return [span for span in sentences if span not in headings] or sentences
+
+
+def sentence_layout(text: str) -> list[Sentence]:
+    """Every sentence of `text` with its line and the line's role (see `Sentence`), in order."""
+    layout = []
+    for number, line in enumerate(_lines(text)):
+        for start, end in split_sentences(text[line.start : line.end]):
+            layout.append(Sentence(line.start + start, line.start + end, number, line.kind))
+    return layout
 
 
 def _punct_run_end(text: str, i: int) -> int:

@@ -12,7 +12,7 @@ from typing import Literal
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
-from corpus.split import content_sentences
+from corpus.split import content_sentences, sentence_layout
 from corpus.store import article_bodies, passage_views
 from corpus.types import PassageView
 from retrieval.arabic import strip_marks
@@ -112,6 +112,7 @@ class Retriever:
                 hit,
                 rank=offset + i + 1,
                 answer_span=self._answer(text, hit, query_vector if i == 0 else None),
+                sentences=tuple(sentence_layout(hit.text)),
                 evidence=None
                 if hit.dense_score is None
                 else evidence(text, terms, hit.dense_score, hit.title, hit.text),

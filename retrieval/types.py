@@ -16,6 +16,7 @@ from corpus.types import (
     CorpusStats,
     IngestProblem,
     IngestReport,
+    Sentence,
     supported,
 )
 from retrieval.gate import Evidence
@@ -31,6 +32,7 @@ __all__ = [
     "IngestReport",
     "LibraryStats",
     "PrepareReport",
+    "Sentence",
     "supported",
 ]
 
@@ -52,6 +54,8 @@ class Hit:
     also_in: tuple[Citation, ...] = field(default_factory=tuple)
     # What the answer gate weighs (retrieval/gate.py); None without a dense score.
     evidence: Evidence | None = None
+    # The sentences of `text` with their layout (lists, lead-ins): what excerpts are cut from.
+    sentences: tuple[Sentence, ...] = ()
 
     @property
     def relevance(self) -> float | None:

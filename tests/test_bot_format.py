@@ -72,8 +72,9 @@ PASSAGE = (
 class Gate:
     """Stands in for retrieval.gate.Evidence: only the relevance the bot reads."""
 
-    def __init__(self, relevance: float) -> None:
+    def __init__(self, relevance: float, coverage: float = 1.0) -> None:
         self.relevance = relevance
+        self.coverage = coverage
 
 
 def make_hit(rank: int = 1, text: str = PASSAGE, **kw: object) -> Hit:
@@ -105,7 +106,7 @@ def test_answer_bolds_the_answer_sentence_and_cites_the_article() -> None:
     parsed = visible(message)
     assert "<b>واتفق الجانبان على إنشاء غرفة عمليات مشتركة لتبادل البلاغات.</b>" in message
     assert parsed.links == ["https://example.com/article?id=1&lang=ar"]
-    assert "بوابة الوسط" in message and "٥ مارس ٢٠٢٤" in message
+    assert "بوابة الوسط" in message and "5\u00a0مارس\u00a02024" in message
     assert message.startswith(RLM + messages.ANSWER_HEADER)
 
 
@@ -122,7 +123,7 @@ def test_every_piece_of_corpus_text_is_escaped() -> None:
     parsed = visible(message)
     assert "<script>" not in message
     assert parsed.links == ['https://evil.example/"><script>']  # escaped inside the attribute
-    assert evil in "".join(parsed.text)
+    assert evil in "".join(parsed.text).translate({0x2066: None, 0x2069: None})  # invisible
     assert "javascript:" not in message  # not a link: only http(s) URLs become links
 
 
@@ -145,26 +146,94 @@ def test_a_page_always_fits_one_message(k: int) -> None:
     assert message.count("📰") == k
 
 
-def test_excerpt_keeps_the_sentence_and_context_within_budget() -> None:
+LIST_PASSAGE = (
+    "جهود مكافحة الهجرة غير الشرعية\n"
+    "يعد ملف تدفقات المهاجرين محورًا أساسيًا في المباحثات نظرًا لموقع الدولتين؛ حيث تم الاتفاق "
+    "على تعزيز التنسيق الميداني عبر عدة محاور:\n"
+    "• تحسين آليات المراقبة الجوية والبحرية.\n"
+    "• إنشاء غرفة عمليات مشتركة لتبادل البلاغات.\n"
+    "• تفكيك الهياكل المالية لشبكات الاتجار بالبشر.\n"
+    "تظل التحركات الدبلوماسية ركيزة أساسية لتثبيت الاستقرار في المنطقة."
+)
+
+
+def layout(text: str):
+    from corpus.split import sentence_layout
+
+    return sentence_layout(text)
+
+
+def span_of(text: str, sentence: str) -> tuple[int, int]:
+    start = text.index(sentence)
+    return start, start + len(sentence)
+
+
+def assert_whole_sentences(text: str, cut) -> None:
+    """Every shown piece is a whole sentence of the text, or «…», or the space between two."""
+    sentences = {text[s.start : s.end] for s in layout(text)}
+    for part, _ in cut.parts:
+        piece = part.strip()
+        assert piece in sentences or piece == "…" or not piece, piece
+
+
+def test_excerpt_is_whole_sentences_around_the_answer_within_budget() -> None:
     text = ("جملة تمهيدية طويلة. " * 40) + "الجواب هنا بالتحديد. " + ("جملة لاحقة. " * 40)
-    start = text.index("الجواب")
-    span = (start, start + len("الجواب هنا بالتحديد."))
-    cut = excerpt(text, span, 200)
-    assert cut.sentence == "الجواب هنا بالتحديد."
-    assert cut.before.startswith("…") and cut.after.endswith("…")
-    assert len(cut.before) + len(cut.sentence) + len(cut.after) <= 204
-    assert not cut.before.startswith("…تمهيدية")  # starts at a sentence or word boundary
+    span = span_of(text, "الجواب هنا بالتحديد.")
+    for sentences in (layout(text), ()):  # with the hit's layout, and without one
+        cut = excerpt(text, span, 200, sentences)
+        assert cut.sentence == "الجواب هنا بالتحديد."
+        assert cut.text.startswith("… ") and cut.text.endswith(" …")
+        assert len(cut.text) <= 200
+        assert "جملة لاحقة." in cut.text and "جملة تمهيدية طويلة." in cut.text
+        assert_whole_sentences(text, cut)
+
+
+def test_excerpt_keeps_a_lists_lead_in_and_the_items_of_a_lead_in() -> None:
+    text = LIST_PASSAGE
+    lead = "حيث تم الاتفاق على تعزيز التنسيق الميداني عبر عدة محاور:"
+    cut = excerpt(text, span_of(text, lead), 250, layout(text))
+    assert cut.sentence == lead
+    assert "• تحسين آليات المراقبة الجوية والبحرية." in cut.text
+    assert "• إنشاء غرفة عمليات مشتركة لتبادل البلاغات." in cut.text
+    assert_whole_sentences(text, cut)
+    item = "• تفكيك الهياكل المالية لشبكات الاتجار بالبشر."
+    cut = excerpt(text, span_of(text, item), 150, layout(text))
+    assert cut.sentence == item and lead in cut.text
+    assert cut.text.index(lead) < cut.text.index("…", cut.text.index(lead)) < cut.text.index(item)
+    assert_whole_sentences(text, cut)
+
+
+def test_excerpt_never_cuts_inside_a_word_and_marks_every_cut() -> None:
+    text = LIST_PASSAGE
+    for sentence in layout(text):
+        for budget in range(40, 400, 7):
+            cut = excerpt(text, (sentence.start, sentence.end), budget, layout(text))
+            shown = cut.text
+            if cut.sentence != text[sentence.start : sentence.end]:  # too long even alone
+                assert shown.endswith("…") and len(shown) <= budget + 2
+                head = cut.sentence
+                assert text[sentence.start : sentence.end].startswith(head)
+                assert text[sentence.start + len(head)] == " "  # cut at a word boundary
+                continue
+            assert len(shown) <= budget
+            assert_whole_sentences(text, cut)
+            kept = [s for s in layout(text) if text[s.start : s.end] in shown]
+            if kept[0].start > 0:
+                assert shown.startswith("…")
+            if text[kept[-1].end :].strip():
+                assert shown.endswith("…")
 
 
 def test_excerpt_without_a_span_shows_the_start() -> None:
     cut = excerpt(PASSAGE, None, 60)
-    assert cut.sentence == "" and PASSAGE.startswith(cut.after.rstrip("…"))
+    assert cut.sentence == "" and PASSAGE.startswith(cut.text.rstrip(" …"))
 
 
 def test_excerpt_of_an_overlong_sentence_is_cut_at_a_word() -> None:
     sentence = "كلمة " * 200
     cut = excerpt(sentence, (0, len(sentence)), 100)
     assert len(cut.sentence) <= 100 and cut.sentence.endswith("كلمة")
+    assert cut.text.endswith("…")
 
 
 def test_no_answer_lists_the_closest_titles_honestly() -> None:
@@ -173,7 +242,7 @@ def test_no_answer_lists_the_closest_titles_honestly() -> None:
     assert messages.NO_ANSWER in message and messages.NO_ANSWER_CLOSEST in message
     assert "<عنوان أول>" in "".join(parsed.text)
     assert "واتفق الجانبان" not in message  # no weak passages presented as answers
-    assert messages.NO_ANSWER_NOTHING in format_no_answer([])
+    assert messages.NO_ANSWER_NOTHING.split("«")[0] in format_no_answer([])
 
 
 def test_inline_result_carries_question_passage_and_citation() -> None:
@@ -195,7 +264,7 @@ def test_five_thousand_character_article_is_sent_in_clean_parts() -> None:
     text = "".join("".join(visible(p).text) for p in parts)
     for paragraph in paragraphs:  # no paragraph was cut in the middle
         assert paragraph.strip() in text
-    assert "(الجزء ١ من" in parts[0] and "عنوان &amp; &lt;مقال&gt;" in parts[0]
+    assert "(الجزء 1 من" in parts[0] and "عنوان &amp; &lt;مقال&gt;" in parts[0]
 
 
 def test_split_plain_respects_the_limit_and_loses_nothing() -> None:
@@ -210,7 +279,7 @@ def test_split_plain_respects_the_limit_and_loses_nothing() -> None:
 
 
 def test_dates_and_shortening() -> None:
-    assert format_date(datetime(2015, 8, 1)) == "١ أغسطس ٢٠١٥"
+    assert format_date(datetime(2015, 8, 1)) == "1\u00a0أغسطس\u00a02015"
     assert format_date(None) is None
     assert shorten("كلمة " * 50, 20).endswith("…") and len(shorten("كلمة " * 50, 20)) <= 20
 
@@ -219,7 +288,7 @@ def test_welcome_says_what_the_bot_knows() -> None:
     stats = CorpusStats(201, 900, ["سبق", "عكاظ"], datetime(2015, 1, 2), datetime(2015, 8, 1))
     message = format_welcome(stats)
     visible(message)
-    assert "٢٠١" in message and "سبق، عكاظ" in message and "٢ يناير ٢٠١٥" in message
+    assert "201" in message and "سبق، عكاظ" in message and "2\u00a0يناير\u00a02015" in message
     assert messages.INDEX_EMPTY in format_welcome(None)
 
 
@@ -234,10 +303,34 @@ def test_reindex_progress_says_rate_and_time_left() -> None:
     from bot.admin import format_progress
 
     text = format_progress(300, 1200, 60.0)  # 5 passages/s, 900 left
-    assert "٣٠٠ من ١٢٠٠ (٢٥٪)" in text
-    assert "بمعدل ٥٫٠ مقطع في الثانية" in text or "بمعدل ٥.٠ مقطع في الثانية" in text
-    assert "الوقت المتبقي ٣ دقائق" in text
+    assert "300 من 1200 (25%)" in text
+    assert "بمعدل 5.0 مقطع في الثانية" in text
+    assert "الوقت المتبقي 3 دقائق" in text
     assert "ساعتان" in format_progress(100, 72_100, 10.0)  # 7,200 s left
-    assert "١٢ ساعة" in format_progress(10, 432_010, 1.0)
-    assert "٤٥ ثانية" in format_progress(10, 100, 5.0)
+    assert "12 ساعة" in format_progress(10, 432_010, 1.0)
+    assert "45 ثانية" in format_progress(10, 100, 5.0)
     assert messages.STATS_NONE in format_progress(0, 10, 5.0)
+
+
+def test_left_to_right_runs_commands_and_links_are_isolated() -> None:
+    from bot.format import LRI, PDI, isolate
+
+    assert (
+        isolate("طائرة من طراز (B777-300ER) هبطت") == f"طائرة من طراز ({LRI}B777-300ER{PDI}) هبطت"
+    )
+    assert isolate("فاز Real Madrid 2-1 أمس") == f"فاز {LRI}Real Madrid 2-1{PDI} أمس"
+    assert isolate("راسلوا a.b@x.com أو https://sabq.org/x?id=3") == (
+        f"راسلوا {LRI}a.b@x.com{PDI} أو {LRI}https://sabq.org/x?id=3{PDI}"
+    )
+    assert isolate("شركة Google أعلنت") == "شركة Google أعلنت"  # a lone word needs nothing
+    assert isolate("نص عربي فقط 2015") == "نص عربي فقط 2015"
+    assert f"{LRI}/ask{PDI}" in messages.HELP and "/ask" not in messages.HELP.replace(LRI + "/", "")
+    hit = make_hit(1, text="هبطت طائرة (B777-300ER) في المطار. وقال المسؤول إن الرحلة تأخرت.")
+    assert f"{LRI}B777-300ER{PDI}" in format_answer([hit])
+
+
+def test_dates_never_break_and_digits_are_western() -> None:
+    date = format_date(datetime(2015, 8, 7))
+    assert date == "7\u00a0أغسطس\u00a02015" and " " not in date
+    message = format_answer([make_hit(1), make_hit(2)])
+    assert not re.search("[\u0660-\u0669]", message)

@@ -98,6 +98,16 @@ def test_compose_answer_or_an_honest_no() -> None:
     assert no.answered == 0 and messages.NO_ANSWER in no.html and "عنوان 3" in no.html
     assert "عنوان 4" not in no.html
     assert no.markup is not None and len(no.markup.inline_keyboard) == 3
+    # closest titles only when they share the question's topic (its words)
+    mixed = [
+        make_hit(i, evidence=Gate(0.3, coverage=c), title=f"عنوان {i}")
+        for i, c in ((1, 0.1), (2, 0.6), (3, 0.0))
+    ]
+    some = compose_answer(settings, "abcdefghij", mixed, offset=0)
+    assert "عنوان 2" in some.html and "عنوان 1" not in some.html and "عنوان 3" not in some.html
+    none = compose_answer(settings, "abcdefghij", [mixed[0], mixed[2]], offset=0)
+    assert messages.NO_ANSWER_CLOSEST not in none.html and none.markup is None
+    assert messages.EXAMPLE_QUESTIONS[1] in none.html  # says how to ask instead
 
 
 def test_parse_add_text() -> None:

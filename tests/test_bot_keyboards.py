@@ -76,26 +76,36 @@ def test_forged_or_malformed_data_is_rejected(data: str | None) -> None:
 
 
 def test_answer_keyboard_has_full_text_paging_and_feedback() -> None:
-    markup = answer_keyboard("abcDEF_-12", [7, 9, 11], offset=3, page_size=3, has_more=True)
+    articles = [
+        (7, "عنوان أول"),
+        (9, "عنوان ثان طويل جدا يتجاوز عرض الزر على الهاتف بكثير"),
+        (11, ""),
+    ]
+    markup = answer_keyboard("abcDEF_-12", articles, offset=3, page_size=3, has_more=True)
     rows = markup.inline_keyboard
     datas = [b.callback_data for row in rows for b in row]
     assert datas[:3] == ["a|7", "a|9", "a|11"]
     assert "p|abcDEF_-12|0" in datas and "p|abcDEF_-12|6" in datas
-    assert datas[-2:] == ["v|abcDEF_-12|1", "v|abcDEF_-12|0"]
-    assert rows[0][0].text == messages.BUTTON_FULL_TEXT.format(number="٤")
+    assert datas[3:5] == ["v|abcDEF_-12|1", "v|abcDEF_-12|0"]
+    assert [len(row) for row in rows] == [1, 1, 1, 4]  # four rows, not five
+    assert rows[0][0].text == "📄 4. عنوان أول"
+    assert rows[1][0].text.startswith("📄 5. عنوان ثان") and rows[1][0].text.endswith("…")
+    assert len(rows[1][0].text) <= 40 and rows[2][0].text == f"📄 6. {messages.UNTITLED}"
     for data in datas:
         assert parse_callback(str(data)) is not None
 
 
 def test_first_and_last_pages_have_no_dead_buttons() -> None:
-    first = answer_keyboard("abcDEF_-12", [1], offset=0, page_size=3, has_more=False)
+    first = answer_keyboard("abcDEF_-12", [(1, "ع")], offset=0, page_size=3, has_more=False)
     datas = [b.callback_data for row in first.inline_keyboard for b in row]
     assert not any(str(d).startswith("p|") for d in datas)
 
 
 def test_other_keyboards() -> None:
     assert articles_keyboard([]) is None
-    markup = articles_keyboard([4, 5])
+    markup = articles_keyboard([(4, "أ"), (5, "ب")])
     assert markup is not None and len(markup.inline_keyboard) == 2
     examples = examples_keyboard().inline_keyboard
-    assert [row[0].text for row in examples] == list(messages.EXAMPLE_QUESTIONS)
+    for row, question in zip(examples, messages.EXAMPLE_QUESTIONS, strict=True):
+        label = row[0].text
+        assert len(label) <= 31 and question.startswith(label.rstrip("…").rstrip())
