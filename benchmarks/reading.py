@@ -1,0 +1,198 @@
+"""What a reader sees: the bot's replies captured through the emulator, rendered at phone width.
+
+    .venv/bin/python -m benchmarks.reading [--answerable 24] [--unanswerable 10]
+        [--data-dir data/bench-reading] [--out docs/reading] [--screenshots docs]
+
+(run as a module from the repository root: it drives the real bot process with the end-to-end
+test harness, and renders with ../shared/tools/telegram-render, which needs Chromium and the
+Noto fonts: `apt-get install -y chromium fonts-noto-core fonts-noto-color-emoji`)
+
+Asks the test split of benchmarks/data/news-qa-test.json (answerable) and
+benchmarks/data/news-unanswerable.json (unanswerable), presses «المزيد» and a full-text button
+on some answers, and sends inline queries; saves each reply as the Bot API call the bot made and
+renders it as a 390 px wide phone chat. Prints per reply: visible characters and rendered height
+(keyboard included), and whether it fits one phone screen (660 px); then, for first answer
+pages: the share within one screen and the median visible characters; for the unanswerable
+questions: how many replies offered "closest" article titles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+from itertools import count
+from pathlib import Path
+
+from tests.e2e.harness import REPO_ROOT, BotMessage, BotProcess, Client, Emulator
+
+RENDER = REPO_ROOT.parent / "shared/tools/telegram-render/render.py"
+DATA = REPO_ROOT / "benchmarks/data"
+LINE = re.compile(
+    r"^(?P<name>\S+): chars=(?P<chars>\d+) .*height=(?P<height>\d+)px.*-> (?P<fit>.*)$"
+)
+TIMEOUT = 120.0
+
+
+def questions(limit_answerable: int, limit_unanswerable: int) -> tuple[list[str], list[str]]:
+    qa = json.loads((DATA / "news-qa-test.json").read_text(encoding="utf-8"))
+    answerable = [q["question"] for a in qa["data"] for p in a["paragraphs"] for q in p["qas"]]
+    unanswerable = json.loads((DATA / "news-unanswerable.json").read_text(encoding="utf-8"))
+    return answerable[:limit_answerable], [
+        q["question"] for q in unanswerable["questions"][:limit_unanswerable]
+    ]
+
+
+def save(out: Path, name: str, message: BotMessage) -> None:
+    call = {
+        "sent_text": message.sent_text,
+        "parse_mode": message.parse_mode,
+        "reply_markup": message.reply_markup,
+    }
+    (out / f"{name}.json").write_text(json.dumps(call, ensure_ascii=False, indent=1))
+
+
+def ask(tg: Client, question: str, user: int) -> BotMessage:
+    before = len(tg.bot_messages(user))
+    tg.send_message(question, user_id=user)
+    return tg.wait_for_bot_messages(user, before + 1, timeout=TIMEOUT)[-1]
+
+
+def capture(tg: Client, out: Path, answerable: list[str], unanswerable: list[str]) -> dict:
+    """Every reply as `out/NAME.json`; returns which names are first answer pages etc."""
+    users = count(2_000_001)
+    kinds: dict[str, list[str]] = {"answer": [], "no_answer": [], "more": [], "full": []}
+    kinds["inline"] = []
+    for i, question in enumerate(answerable):
+        user = next(users)
+        reply = ask(tg, question, user)
+        name = f"q{i:02d}"
+        save(out, name, reply)
+        answered = any(d.startswith("v|") for d in reply.callback_data)
+        kinds["answer" if answered else "no_answer"].append(name)
+        more = [d for d in reply.callback_data if d.startswith("p|")]
+        if i % 4 == 0 and more:
+            before = len(tg.bot_messages(user))
+            tg.press_button(reply, more[0], user)
+            tg.wait_until(lambda u=user, b=before: len(tg.bot_messages(u)) > b, timeout=TIMEOUT)
+            save(out, f"{name}-more", tg.bot_messages(user)[-1])
+            kinds["more"].append(f"{name}-more")
+        full = [d for d in reply.callback_data if d.startswith("a|")]
+        if i % 4 == 1 and full:
+            before = len(tg.bot_messages(user))
+            tg.press_button(reply, full[0], user)
+            tg.wait_until(lambda u=user, b=before: len(tg.bot_messages(u)) > b, timeout=TIMEOUT)
+            save(out, f"{name}-full", tg.bot_messages(user)[before])
+            kinds["full"].append(f"{name}-full")
+        if i % 8 == 2:
+            query_id = tg.send_inline_query(question, user_id=user)
+            tg.wait_until(lambda q=query_id: tg.inline_answer(q) is not None, timeout=TIMEOUT)
+            answer = tg.inline_answer(query_id)
+            (out / f"{name}-inline.json").write_text(
+                json.dumps({"answer": answer}, ensure_ascii=False, indent=1)
+            )
+            kinds["inline"].append(f"{name}-inline")
+    kinds["unanswerable"] = []
+    kinds["unanswerable_with_titles"] = []
+    for i, question in enumerate(unanswerable):
+        reply = ask(tg, question, next(users))
+        name = f"u{i:02d}"
+        save(out, name, reply)
+        kinds["unanswerable"].append(name)
+        if any(d.startswith("a|") for d in reply.callback_data):
+            kinds["unanswerable_with_titles"].append(name)
+    return kinds
+
+
+def render(out: Path) -> dict[str, dict[str, object]]:
+    files = sorted(str(p) for p in out.glob("*.json"))
+    result = subprocess.run(
+        [sys.executable, str(RENDER), *files, "--out", str(out)],
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    figures = {}
+    for line in result.stdout.splitlines():
+        match = LINE.match(line.strip())
+        if match:
+            figures[match["name"]] = {
+                "chars": int(match["chars"]),
+                "height": int(match["height"]),
+                "fits": match["fit"].startswith("fits"),
+            }
+    return figures
+
+
+def report(kinds: dict, figures: dict[str, dict[str, object]]) -> None:
+    for name in sorted(figures):
+        f = figures[name]
+        print(f"{name:14s} chars={f['chars']:5d} height={f['height']:5d}px fits={f['fits']}")
+    for kind in ("answer", "more", "no_answer", "unanswerable", "full", "inline"):
+        names = [n for n in kinds.get(kind, []) if n in figures]
+        if not names:
+            continue
+        chars = [int(figures[n]["chars"]) for n in names]  # type: ignore[call-overload]
+        fit = sum(1 for n in names if figures[n]["fits"])
+        print(
+            f"{kind:13s} n={len(names):3d}  within one screen {fit}/{len(names)} "
+            f"({fit / len(names):.0%})  visible chars median {statistics.median(chars):.0f}, "
+            f"max {max(chars)}"
+        )
+    print(
+        f"unanswerable questions offered closest titles: {len(kinds['unanswerable_with_titles'])}"
+        f"/{len(kinds['unanswerable'])}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--answerable", type=int, default=24)
+    parser.add_argument("--unanswerable", type=int, default=10)
+    parser.add_argument("--data-dir", type=Path, default=REPO_ROOT / "data" / "bench-reading")
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "data" / "bench-reading" / "out")
+    parser.add_argument("--screenshots", type=Path, help="copy three screenshots here")
+    args = parser.parse_args()
+    args.data_dir.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(args.out, ignore_errors=True)
+    args.out.mkdir(parents=True)
+    for log in ("emulator.log", "bot.log"):
+        (args.data_dir / log).unlink(missing_ok=True)
+    answerable, unanswerable = questions(args.answerable, args.unanswerable)
+    with Emulator(log_path=args.data_dir / "emulator.log") as emulator, emulator.client() as tg:
+        env = {
+            **emulator.bot_env(),
+            "DATABASE_URL": f"sqlite:///{args.data_dir / 'sanad.db'}",
+            "INDEX_DIR": str(args.data_dir / "index"),
+            "RATE_LIMIT_PER_MINUTE": "10000",
+            "ENV_FILE": str(args.data_dir / "no.env"),
+            "LOG_LEVEL": "WARNING",
+        }
+        bot = BotProcess.python_script(
+            REPO_ROOT / "run_bot.py",
+            env=env,
+            log_path=args.data_dir / "bot.log",
+            ready=tg.is_polling,
+            startup_timeout=3600,
+        )
+        with bot:
+            kinds = capture(tg, args.out, answerable, unanswerable)
+    figures = render(args.out)
+    report(kinds, figures)
+    if args.screenshots:
+        picks = {
+            "reply-answer.png": kinds["answer"][0],
+            "reply-full-text.png": (kinds["full"] or kinds["answer"])[0],
+            "reply-no-answer.png": (kinds["unanswerable"] or kinds["no_answer"])[0],
+        }
+        for target, name in picks.items():
+            shutil.copyfile(args.out / f"{name}.png", args.screenshots / target)
+            print(f"{args.screenshots / target} <- {name}")
+
+
+if __name__ == "__main__":
+    main()
