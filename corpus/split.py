@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from collections.abc import Callable
@@ -35,7 +36,10 @@ _Kind = Literal["text", "heading", "lead", "bullet"]
 
 
 def clean_text(text: str) -> str:
-    """Normalize whitespace and strip invisible characters, keeping diacritics (NFC)."""
+    """Normalize whitespace and strip invisible characters, keeping diacritics (NFC). HTML
+    character references left by scrapers («&#8220;», «&quot;») become their characters."""
+    if "&" in text:
+        text = html.unescape(text)
     text = _INVISIBLE.sub("", text)
     text = _NEWLINES.sub("\n", text)
     text = _ODD_SPACES.sub(" ", text)

@@ -21,6 +21,17 @@ from retrieval.settings import LibrarySettings, SettingsError
 from retrieval.types import Hit
 
 
+def _positive(value: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m retrieval", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -28,24 +39,25 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("paths", nargs="+", type=Path)
     ingest.add_argument("--no-build", action="store_true", help="do not update the index")
     build = sub.add_parser("build", help="build or update the index")
-    build.add_argument(
+    generation = build.add_mutually_exclusive_group()
+    generation.add_argument(
         "--fresh", action="store_true", help="a new index generation from the stored vectors"
     )
-    build.add_argument(
+    generation.add_argument(
         "--full", action="store_true", help="a new index generation, every passage re-embedded"
     )
     ask = sub.add_parser("ask", help="ask one question")
     ask.add_argument("question")
-    ask.add_argument("--k", type=int, default=5)
+    ask.add_argument("--k", type=_positive, default=5)
     ask.add_argument("--mode", choices=MODES, default="hybrid")
     ask.add_argument("--json", action="store_true")
     chat = sub.add_parser("chat", help="ask questions line by line from the terminal")
-    chat.add_argument("--k", type=int, default=3)
+    chat.add_argument("--k", type=_positive, default=3)
     chat.add_argument("--mode", choices=MODES, default="hybrid")
     sub.add_parser("prepare", help="ingest the bundled corpus and build the index if needed")
     ev = sub.add_parser("eval", help="measure retrieval on a SQuAD-format QA file")
     ev.add_argument("qa_file", type=Path)
-    ev.add_argument("--k", type=int, default=10)
+    ev.add_argument("--k", type=_positive, default=10)
     ev.add_argument("--mode", choices=(*MODES, "all"), default="hybrid")
     ev.add_argument("--json", action="store_true")
     ev.add_argument("--report", type=Path, help="write a Markdown report and plot here")

@@ -66,7 +66,7 @@ class Retriever:
     def version(self) -> LiveIndex:
         version = self._version
         if version is None:
-            raise IndexNotReady("no index loaded yet")
+            raise IndexNotReady("no index loaded yet: run `python -m retrieval build`")
         return version
 
     @property

@@ -94,3 +94,15 @@ def test_eval_report_writes_markdown_and_plot(env, capsys):
 
 def test_eval_of_a_missing_file(env, capsys):
     assert main(["eval", str(env / "nope.json")]) == 2
+
+
+@pytest.mark.parametrize(
+    "argv", [["build", "--full", "--fresh"], ["ask", "سؤال", "--k", "0"], ["chat", "--k", "x"]]
+)
+def test_contradictory_or_out_of_range_arguments_are_refused(argv, capsys) -> None:
+    from retrieval.cli import _parser
+
+    with pytest.raises(SystemExit) as exit_info:
+        _parser().parse_args(argv)
+    assert exit_info.value.code == 2
+    assert "error:" in capsys.readouterr().err

@@ -220,3 +220,8 @@ def test_content_sentences_leave_out_headings():
         "ودعم العودة.",
     ]
     assert content_sentences("عنوان فقط") == [(0, len("عنوان فقط"))]
+
+
+def test_clean_text_decodes_html_character_references() -> None:
+    assert clean_text("قال &#8220;نعم&#8221; &amp; &quot;لا&quot;") == 'قال “نعم” & "لا"'
+    assert clean_text("5 &lt; 7") == "5 < 7"
