@@ -27,6 +27,7 @@ from retrieval.backends import get_backend
 from retrieval.encoder import Encoder, load_encoder
 from retrieval.errors import IndexCorrupt, IndexMismatch, IndexNotReady
 from retrieval.index import IndexInput, IndexStore, Progress, embedding_text
+from retrieval.memory import release_free_memory
 from retrieval.search import Mode, Retriever
 from retrieval.settings import LibrarySettings
 from retrieval.types import (
@@ -99,6 +100,7 @@ class Library:
             self.retriever.swap(self.index.load(self.encoder))
         except (IndexCorrupt, IndexMismatch, IndexNotReady) as exc:
             self.load_error = exc
+        release_free_memory()
 
     def prepare(
         self, corpus_dir: Path = BUNDLED_CORPUS, *, show_progress: bool = False
