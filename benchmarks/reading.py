@@ -28,6 +28,7 @@ import sys
 from itertools import count
 from pathlib import Path
 
+from bot.messages import EXAMPLE_QUESTIONS
 from tests.e2e.harness import REPO_ROOT, BotMessage, BotProcess, Client, Emulator
 
 RENDER = REPO_ROOT.parent / "shared/tools/telegram-render/render.py"
@@ -38,12 +39,17 @@ LINE = re.compile(
 TIMEOUT = 120.0
 
 
-def questions(limit_answerable: int, limit_unanswerable: int) -> tuple[list[str], list[str]]:
+def questions(
+    limit_answerable: int, limit_unanswerable: int
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """Answerable questions, and (question, "near" or "off") the corpus cannot answer."""
     qa = json.loads((DATA / "news-qa-test.json").read_text(encoding="utf-8"))
     answerable = [q["question"] for a in qa["data"] for p in a["paragraphs"] for q in p["qas"]]
     unanswerable = json.loads((DATA / "news-unanswerable.json").read_text(encoding="utf-8"))
+    # The bot's first example question (the seed article) leads: it is the README's screenshot.
+    answerable = [EXAMPLE_QUESTIONS[0], *(q for q in answerable if q != EXAMPLE_QUESTIONS[0])]
     return answerable[:limit_answerable], [
-        q["question"] for q in unanswerable["questions"][:limit_unanswerable]
+        (q["question"], q["kind"]) for q in unanswerable["questions"][:limit_unanswerable]
     ]
 
 
@@ -62,7 +68,9 @@ def ask(tg: Client, question: str, user: int) -> BotMessage:
     return tg.wait_for_bot_messages(user, before + 1, timeout=TIMEOUT)[-1]
 
 
-def capture(tg: Client, out: Path, answerable: list[str], unanswerable: list[str]) -> dict:
+def capture(
+    tg: Client, out: Path, answerable: list[str], unanswerable: list[tuple[str, str]]
+) -> dict:
     """Every reply as `out/NAME.json`; returns which names are first answer pages etc."""
     users = count(2_000_001)
     kinds: dict[str, list[str]] = {"answer": [], "no_answer": [], "more": [], "full": []}
@@ -96,12 +104,15 @@ def capture(tg: Client, out: Path, answerable: list[str], unanswerable: list[str
                 json.dumps({"answer": answer}, ensure_ascii=False, indent=1)
             )
             kinds["inline"].append(f"{name}-inline")
-    kinds["unanswerable"] = []
-    kinds["unanswerable_with_titles"] = []
-    for i, question in enumerate(unanswerable):
+    for key in ("unanswerable", "unanswerable_answered", "unanswerable_with_titles"):
+        kinds[key] = []
+    for i, (question, kind) in enumerate(unanswerable):
         reply = ask(tg, question, next(users))
-        name = f"u{i:02d}"
+        name = f"u{i:02d}-{kind}"
         save(out, name, reply)
+        if any(d.startswith("v|") for d in reply.callback_data):  # the gate let passages through
+            kinds["unanswerable_answered"].append(name)
+            continue
         kinds["unanswerable"].append(name)
         if any(d.startswith("a|") for d in reply.callback_data):
             kinds["unanswerable_with_titles"].append(name)
@@ -132,7 +143,7 @@ def report(kinds: dict, figures: dict[str, dict[str, object]]) -> None:
     for name in sorted(figures):
         f = figures[name]
         print(f"{name:14s} chars={f['chars']:5d} height={f['height']:5d}px fits={f['fits']}")
-    for kind in ("answer", "more", "no_answer", "unanswerable", "full", "inline"):
+    for kind in ("answer", "more", "no_answer", "unanswerable", "full"):
         names = [n for n in kinds.get(kind, []) if n in figures]
         if not names:
             continue
@@ -143,16 +154,19 @@ def report(kinds: dict, figures: dict[str, dict[str, object]]) -> None:
             f"({fit / len(names):.0%})  visible chars median {statistics.median(chars):.0f}, "
             f"max {max(chars)}"
         )
+    answered, refused = kinds["unanswerable_answered"], kinds["unanswerable"]
+    titled = kinds["unanswerable_with_titles"]
     print(
-        f"unanswerable questions offered closest titles: {len(kinds['unanswerable_with_titles'])}"
-        f"/{len(kinds['unanswerable'])}"
+        f"unanswerable questions: {len(answered)} answered anyway (the gate let passages "
+        f"through: {', '.join(answered) or '-'}); of the {len(refused)} refused, "
+        f"{len(titled)} offered closest titles ({', '.join(titled) or '-'})"
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--answerable", type=int, default=24)
-    parser.add_argument("--unanswerable", type=int, default=10)
+    parser.add_argument("--unanswerable", type=int, default=100)
     parser.add_argument("--data-dir", type=Path, default=REPO_ROOT / "data" / "bench-reading")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "data" / "bench-reading" / "out")
     parser.add_argument("--screenshots", type=Path, help="copy three screenshots here")
@@ -187,7 +201,10 @@ def main() -> None:
         picks = {
             "reply-answer.png": kinds["answer"][0],
             "reply-full-text.png": (kinds["full"] or kinds["answer"])[0],
-            "reply-no-answer.png": (kinds["unanswerable"] or kinds["no_answer"])[0],
+            "reply-no-answer.png": next(
+                (n for n in kinds["unanswerable"] if n not in kinds["unanswerable_with_titles"]),
+                (kinds["unanswerable"] or ["q00"])[0],
+            ),
         }
         for target, name in picks.items():
             shutil.copyfile(args.out / f"{name}.png", args.screenshots / target)

@@ -22,8 +22,9 @@ TELEGRAM_LIMIT = 4096
 RLM = "\u200f"
 # Raw characters of passage shown: the first result with its context, the others shorter, so
 # that a page of three stays within one phone screen (benchmarks/reading.py measures it).
-EXCERPT_CHARS = 300
+EXCERPT_CHARS = 280
 OTHER_EXCERPT_CHARS = 130
+OTHER_TITLE_CHARS = 45  # titles of the results after the first (one line with the outlet)
 TITLE_CHARS = 160
 SOURCE_CHARS = 60
 URL_CHARS = 1000
@@ -154,7 +155,7 @@ def excerpt(
         first = layout[answer]
         before = (ELLIPSIS + " ", False) if text[: first.start].strip() else None
         room = budget - (2 if before else 0) - 2
-        cut = cut_at_word(text[first.start : first.end], max(room, 0)).rstrip()
+        cut = cut_at_clause(text[first.start : first.end], max(room, 0))
         return Excerpt(tuple(p for p in (before, (cut, True), (" " + ELLIPSIS, False)) if p))
     chosen = [answer]
     for extra in _list_context(layout, answer):
@@ -260,6 +261,16 @@ def _plain_layout(text: str) -> list[Sentence]:
     return layout
 
 
+def cut_at_clause(text: str, limit: int) -> str:
+    """The head of `text` within `limit` characters, ending after a comma or semicolon in its
+    second half if there is one, else at a word boundary (an «…» is added by the caller)."""
+    head = text[:limit]
+    clause = max(head.rfind(mark) for mark in "،؛,;")
+    if clause > limit // 2:
+        return head[: clause + 1].rstrip(" ،؛,;")
+    return cut_at_word(text, limit).rstrip()
+
+
 def cut_at_word(text: str, limit: int) -> str:
     """The head of `text`, at most `limit` characters, ending at a word boundary if possible."""
     if len(text) <= limit:
@@ -282,9 +293,9 @@ def _link(title: str, url: str | None) -> str:
     return f"<i>{_text(title)}</i>"
 
 
-def citation(cited: Citation) -> str:
+def citation(cited: Citation, title_chars: int = TITLE_CHARS) -> str:
     """`📰 <a href=url>title</a> — source، date` (HTML, one line)."""
-    title = shorten(cited.title, TITLE_CHARS) or messages.UNTITLED
+    title = shorten(cited.title, title_chars) or messages.UNTITLED
     tail = _details(cited)
     return f"{RLM}📰 {_link(title, cited.url)}" + (f" — {tail}" if tail else "")
 
@@ -307,12 +318,17 @@ def also_published(refs: Sequence[Citation]) -> str:
 
 
 def format_hit(
-    hit: Hit, budget: int, *, numbered: bool = True, excerpt_chars: int = EXCERPT_CHARS
+    hit: Hit,
+    budget: int,
+    *,
+    numbered: bool = True,
+    excerpt_chars: int = EXCERPT_CHARS,
+    title_chars: int = TITLE_CHARS,
 ) -> str:
     """One hit as an HTML block of at most `budget` characters: excerpt (at most
     `excerpt_chars` of passage text), citation, other outlets."""
     number = f"<b>{digits(hit.rank)}.</b> " if numbered else ""
-    meta = citation(hit.citation)
+    meta = citation(hit.citation, title_chars)
     if hit.also_in:
         meta += "\n" + also_published(hit.also_in)
     if tg_len(meta) > budget // 2:  # pathological metadata: keep the title only, short
@@ -344,10 +360,14 @@ def format_answer(
         header = f"{RLM}{note}\n\n{header}"
     budget = (limit - tg_len(header) - 2 * len(hits)) // len(hits)
     blocks = [
-        format_hit(hit, budget, excerpt_chars=EXCERPT_CHARS if i == 0 else OTHER_EXCERPT_CHARS)
+        format_hit(hit, budget)
+        if i == 0
+        else format_hit(
+            hit, budget, excerpt_chars=OTHER_EXCERPT_CHARS, title_chars=OTHER_TITLE_CHARS
+        )
         for i, hit in enumerate(hits)
     ]
-    return "\n\n".join([header, *blocks])
+    return header + "\n" + "\n\n".join(blocks)  # no blank line under the header: height
 
 
 def format_inline(question: str, hit: Hit, *, limit: int = TELEGRAM_LIMIT) -> str:

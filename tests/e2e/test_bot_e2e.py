@@ -178,7 +178,10 @@ def test_start_says_what_the_bot_knows_with_example_buttons(
     reply = command(tg, "start", user=user_id)
     assert "سَنَد" in (reply.text or "")
     assert "أعرف مقالات عددها 13" in (reply.text or "")
-    assert [b["text"] for b in reply.buttons] == list(messages.EXAMPLE_QUESTIONS)
+    labels = [b["text"] for b in reply.buttons]
+    assert len(labels) == len(messages.EXAMPLE_QUESTIONS)
+    for label, question in zip(labels, messages.EXAMPLE_QUESTIONS, strict=True):
+        assert len(label) <= 31 and question.startswith(label.rstrip("…"))  # fits a phone
     assert [c["command"] for c in tg.my_commands()] == ["start", "help", "ask"]
     admin_scope = {"type": "chat", "chat_id": ADMINS[0]}
     assert "reindex" in [c["command"] for c in tg.my_commands(admin_scope)]
@@ -198,7 +201,7 @@ def test_question_is_answered_with_the_right_article_and_citation(
     reply = ask(tg, MIGRATION, user_id)
     lines = visible_lines(reply)
     assert lines[0] == messages.ANSWER_HEADER
-    assert lines[2].startswith("1.")
+    assert lines[1].startswith("1.")
     first_citation = next(line for line in lines if line.startswith("📰"))
     assert SEED_TITLE in first_citation
     bold = entity_texts(reply, "bold")
@@ -227,16 +230,18 @@ def test_html_in_a_question_is_harmless(tg: Client, sanad: Sanad, user_id: int) 
 def test_more_results_edit_the_same_message_and_go_back(
     tg: Client, sanad: Sanad, user_id: int
 ) -> None:
-    reply = ask(tg, "ماذا حدث للرضيع الفلسطيني علي دوابشة؟", user_id)
+    # four articles on the arson: the fourth is on the next page (its tag line, which repeated
+    # the question's words, is boilerplate and no longer counts)
+    reply = ask(tg, "إحراق الرضيع الفلسطيني على يد مستوطنين إسرائيليين", user_id)
     more = button(reply, "p|")
     query = tg.press_button(reply, more, user_id)
     assert toast(tg, query) == ""
     [page] = tg.wait_until(lambda: [m for m in tg.bot_messages(user_id) if m.edits == 1], WAIT)
     assert page.message_id == reply.message_id and len(tg.bot_messages(user_id)) == 1
     assert visible_lines(page)[0].startswith("🔎 النتائج من 4")
-    assert visible_lines(page)[2].startswith("4.")
-    back = button(page, "p|") if page.callback_data[-3].startswith("p|") else None
-    assert back is not None and back.endswith("|0")
+    assert visible_lines(page)[1].startswith("4.")
+    back = button(page, "p|")
+    assert back.endswith("|0")
     tg.press_button(page, back, user_id)
     [first] = tg.wait_until(lambda: [m for m in tg.bot_messages(user_id) if m.edits == 2], WAIT)
     assert first.text == reply.text
@@ -254,7 +259,7 @@ def test_full_text_of_a_5000_character_article_comes_in_parts(
     assert all(len(p.text or "") <= 4096 and len(p.sent_text or "") <= 4096 for p in parts)
     assert ARSENAL_TITLE in (parts[0].text or "")
     assert "(الجزء 1 من 2)" in (parts[0].text or "")
-    assert "(الجزء ٢ من ٢)" in (parts[1].text or "")
+    assert "(الجزء 2 من 2)" in (parts[1].text or "")
     with sanad.sessions() as session:
         article = session.scalars(select(Article).where(Article.title == ARSENAL_TITLE)).one()
     assert len(article.body) > 5000
@@ -299,7 +304,7 @@ def test_overlong_question_answers_its_start_and_says_so(
     assert len(question) > 1000
     reply = ask(tg, question, user_id)
     lines = visible_lines(reply)
-    assert lines[0] == messages.QUESTION_TRUNCATED.format(limit="١٠٠٠")
+    assert lines[0] == messages.QUESTION_TRUNCATED.format(limit="1000")
     assert SEED_TITLE in (reply.text or "")
 
 
@@ -512,7 +517,7 @@ def test_stats_for_admins(tg: Client, sanad: Sanad, user_id: int) -> None:
     stats = command(tg, "stats", user=ADMINS[4])
     text = stats.text or ""
     assert "إحصاءات سَنَد" in text and "الأسئلة اليوم" in text and "👍" in text
-    assert re.search(r"الوسيط [٠-٩]+ مللي ثانية", text)
+    assert re.search(r"الوسيط [0-9]+ مللي ثانية", text)
 
 
 @pytest.mark.parametrize("name", ["add", "delete", "reindex", "stats"])
