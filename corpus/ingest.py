@@ -377,9 +377,11 @@ def _count_shapes(
     increments: Counter[str] = Counter()
     wanted: set[str] = set()
     for record, title, body, digest in prepared:
+        if digest in stored:  # unchanged text: not split again, nothing to judge or count
+            continue
         keys = {shape_key(record.source, shape) for shape in candidate_shapes(body, title)}
         wanted |= keys
-        if digest not in stored and digest not in counted:
+        if digest not in counted:
             counted.add(digest)
             increments.update(keys)
     totals: dict[str, int] = {}
