@@ -22,14 +22,20 @@ other (`tokenizers` applies the character map per grapheme, sentencepiece per lo
 from __future__ import annotations
 
 import base64
+import importlib
 import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 BOS, PAD, EOS, UNK = 0, 1, 2, 3  # XLM-R's special ids, kept at the same places
 _SPACES: Final = re.compile(" {2,}")
+
+
+def _model_pb2() -> Any:
+    """sentencepiece's protobuf module (its stubs differ between releases: typed as Any)."""
+    return importlib.import_module("sentencepiece.sentencepiece_model_pb2")
 
 
 class TokenizerError(ValueError):
@@ -41,8 +47,7 @@ def sentencepiece_model(tokenizer_json: Path) -> bytes:
     Hugging Face Unigram `tokenizer.json`; piece i has id i, as in the JSON.
 
     Raises TokenizerError when the JSON has another layout."""
-    from sentencepiece import sentencepiece_model_pb2 as pb
-
+    pb = _model_pb2()
     try:
         spec = json.loads(tokenizer_json.read_text(encoding="utf-8"))
         model = spec["model"]
@@ -83,8 +88,8 @@ class SentencePieceTokenizer:
 
     def __init__(self, model: bytes) -> None:
         import sentencepiece
-        from sentencepiece import sentencepiece_model_pb2 as pb
 
+        pb = _model_pb2()
         self._pieces = sentencepiece.SentencePieceProcessor(model_proto=model)
         # The same character map alone, without the "▁" escaping: step 1.
         proto = pb.ModelProto()
