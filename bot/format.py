@@ -156,6 +156,8 @@ def excerpt(
         before = (ELLIPSIS + " ", False) if text[: first.start].strip() else None
         room = budget - (2 if before else 0) - 2
         cut = cut_at_clause(text[first.start : first.end], max(room, 0))
+        if not cut.strip():  # no room for a single word
+            return Excerpt(((ELLIPSIS, False),))
         return Excerpt(tuple(p for p in (before, (cut, True), (" " + ELLIPSIS, False)) if p))
     chosen = [answer]
     for extra in _list_context(layout, answer):

@@ -2,14 +2,16 @@
 codes, wire end markers — found and removed before a body is split into passages. Pure.
 
 Two kinds of evidence:
-- **repetition**: a short line whose *shape* (the article's title, e-mail addresses, links and
-  digits abstracted away) occurs in `MIN_ARTICLES` or more articles of one source is the site's,
-  not the story's: «رابط الخبر بصحيفة الوئام: <title>», «// انتهى // 18:07 ت م»,
-  «للتواصل مع الكاتب ارسل رسالة SMS». The counts live in the database (`corpus.models.LineShape`)
+- **repetition**: a short line whose *shape* (the article's title, e-mail addresses and links
+  abstracted away) occurs in `MIN_ARTICLES` or more articles of one source is the site's, not
+  the story's: «رابط الخبر بصحيفة الوئام: <title>», «للتواصل مع الكاتب ارسل رسالة SMS».
+  The counts live in the database (`corpus.models.LineShape`)
   and grow with every ingest, so a source's first articles may keep a line that only later
-  proves to repeat (at most `MIN_ARTICLES - 1` of them);
+  proves to repeat (at most `MIN_ARTICLES - 1` of them); an article counts once, however
+  often it is updated;
 - **form**, for what one article alone shows: a line that is only an e-mail address or link, a
-  short "contact" line with a phone or SMS code, a share bar glued before the first sentence,
+  wire end mark and send time («// انتهى // 18:07 ت م»), a short "contact the writer" line with
+  an SMS route or codes, a share bar glued before the first sentence,
   «اقرأ أيضاً» lines, a tag list («سمات …») glued after the last sentence.
 """
 
@@ -29,21 +31,27 @@ MAX_WORDS: Final = 25
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _LINK = re.compile(r"(?:https?://|www\.)\S+|@\w{3,}|#\w+")
-_DIGITS = re.compile(r"[0-9٠-٩۰-۹]+")
-_CONTACT = re.compile(r"^(?:للتواصل|للتعليق|للاشتراك|تابعونا|تابعوا)|\bsms\b", re.IGNORECASE)
+_CONTACT = re.compile(r"^(?:للتواصل|للتعليق|للاشتراك|لمراسلة)")
+_CODE = re.compile(r"[0-9٠-٩]{4,}")  # a phone number or an SMS short code
+# Wire-service end and continuation marks and the send time after them: «// انتهى //»,
+# «// يتبع // 11:02 ت م», a bare «18:07 ت م».
+_WIRE_MARK = re.compile(
+    r"^(?://\s*(?:انتهى|يتبع)\s*//)?\s*(?:[0-9٠-٩]{1,2}:[0-9٠-٩]{2}\s*[تص]\s*م)?\s*$"
+)
 _READ_ALSO = re.compile(r"^(?:اقرأ|إقرأ|اقرا|شاهد|طالع)\s+(?:أيضا|أيضاً|ايضا|ايضاً)")
 _SHARE_BAR = re.compile(r"^شارك من خلال (?:تويتر|فيسبوك|جوجل بلس|واتساب|\s)+(?:اكتب رأيك\s*)?")
 _TAGS = re.compile(r"(?<=[.!?؟»\"”])\s+سمات\s+[^.!?؟]*$")
 
 
 def line_shape(line: str, title: str) -> str:
-    """The line with the article's title, e-mail addresses, links and digits abstracted away."""
+    """The line with the article's title, e-mail addresses and links abstracted away. Digits
+    are kept: a daily report's «أغلق المؤشر عند 6513 نقطة» differs from day to day and is
+    the story's, not the site's."""
     title = title.strip()
     if len(title) >= 8:
         line = line.replace(title, "‹T›")
     line = _EMAIL.sub("‹@›", line)
     line = _LINK.sub("‹L›", line)
-    line = _DIGITS.sub("0", line)
     return " ".join(line.split())
 
 
@@ -69,11 +77,13 @@ def by_form(line: str) -> bool:
     bare = _LINK.sub("", _EMAIL.sub("", line)).strip(" :-–—|/.,،")
     if not bare and (_EMAIL.search(line) or _LINK.search(line)):
         return True  # only addresses and links
-    if (
-        len(words) <= MAX_WORDS
-        and _CONTACT.search(line)
-        and (_DIGITS.search(line) or "sms" in line.lower() or _EMAIL.search(line))
-    ):
+    if _WIRE_MARK.match(line):
+        return True
+    # "contact the writer": opens with a contact word and gives an SMS route, an address or
+    # two or more numbers; a sentence that merely starts so («للتواصل مع المتضررين خصصت
+    # الإمارة الرقم 940») is kept.
+    routes = "sms" in line.lower() or _EMAIL.search(line) or len(_CODE.findall(line)) >= 2
+    if len(words) <= MAX_WORDS and _CONTACT.match(line) and routes:
         return True
     return len(words) <= MAX_WORDS and _READ_ALSO.match(line) is not None
 

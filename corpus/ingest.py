@@ -364,15 +364,12 @@ Prepared = tuple[ArticleRecord, str, str, str]  # record, clean title, clean bod
 def _count_shapes(
     session: Session, prepared: Sequence[Prepared]
 ) -> Callable[[str | None, str], bool]:
-    """Add the line shapes of the bodies not stored yet to the per-source counts; return
-    whether a (source, shape) now repeats (`boilerplate.MIN_ARTICLES`)."""
-    digests = list({digest for *_, digest in prepared})
-    stored: set[str] = set()
-    for start in range(0, len(digests), 500):
-        batch = digests[start : start + 500]
-        stored.update(
-            session.scalars(select(Article.content_hash).where(Article.content_hash.in_(batch)))
-        )
+    """Add the line shapes of articles not stored yet to the per-source counts (an article
+    is counted once, by its identity: a new version of it adds nothing); return whether a
+    (source, shape) now repeats (`boilerplate.MIN_ARTICLES`)."""
+    stored = _existing(session, Article.content_hash, [digest for *_, digest in prepared])
+    known_ids = _existing(session, Article.external_id, [r.external_id for r, *_ in prepared])
+    known_urls = _existing(session, Article.url, [r.url for r, *_ in prepared])
     counted: set[str] = set()
     increments: Counter[str] = Counter()
     wanted: set[str] = set()
@@ -381,8 +378,14 @@ def _count_shapes(
             continue
         keys = {shape_key(record.source, shape) for shape in candidate_shapes(body, title)}
         wanted |= keys
-        if digest not in counted:
-            counted.add(digest)
+        if record.external_id is not None:
+            identity, known = f"id:{record.external_id}", record.external_id in known_ids
+        elif record.url is not None:
+            identity, known = f"url:{record.url}", record.url in known_urls
+        else:
+            identity, known = f"text:{digest}", False
+        if not known and identity not in counted:
+            counted.add(identity)
             increments.update(keys)
     totals: dict[str, int] = {}
     ordered = sorted(wanted)
@@ -398,6 +401,15 @@ def _count_shapes(
             session.add(LineShape(key=key, articles=count))
             totals[key] = count
     return lambda source, shape: totals.get(shape_key(source, shape), 0) >= MIN_ARTICLES
+
+
+def _existing(session: Session, column: Any, values: Sequence[str | None]) -> set[str]:
+    """The values (None skipped) that some stored article has in `column`."""
+    unique = sorted({v for v in values if v is not None})
+    found: set[str] = set()
+    for start in range(0, len(unique), 500):
+        found.update(session.scalars(select(column).where(column.in_(unique[start : start + 500]))))
+    return found
 
 
 def _upsert(

@@ -17,6 +17,9 @@ and without prompts): the same ids for all but 118. Of those, 114 are ties, two 
 with the same total score that the two Viterbi implementations order differently
 («وال|سب|احة» / «والس|باح|ة»); in 4 a tanween after an alef is kept by one and dropped by the
 other (`tokenizers` applies the character map per grapheme, sentencepiece per longest match).
+Also different: special tokens typed as text («<s>», «</s>», «<unk>», «<mask>») are ordinary
+text here, where `tokenizers` maps them to their special ids, and rare combining marks after
+symbols (① ™ flags) can segment differently.
 """
 
 from __future__ import annotations

@@ -26,7 +26,10 @@ def test_the_title_links_and_digits_are_abstracted_from_a_line_shape() -> None:
     a = line_shape(share_line("أمطار غزيرة على مكة المكرمة"), "أمطار غزيرة على مكة المكرمة")
     b = line_shape(share_line("النفط يرتفع في الأسواق"), "النفط يرتفع في الأسواق")
     assert a == b
-    assert line_shape("// انتهى // 18:07 ت م", "") == line_shape("// انتهى // 11:42 ت م", "")
+    # digits are the story's: a daily figure is not a repeated line
+    assert line_shape("أغلق المؤشر عند 6513 نقطة", "") != line_shape(
+        "أغلق المؤشر عند 6520 نقطة", ""
+    )
     assert line_shape("راسلوني على a.b@x.com", "") == line_shape("راسلوني على c@y.org", "")
 
 
@@ -88,3 +91,50 @@ def test_ingest_drops_a_line_repeated_across_a_sources_articles(tmp_path) -> Non
         assert bodies[f"w{i}"] == text
     assert "رابط الخبر" in bodies["s1"]
     assert sum("رابط الخبر" in p for p in passages) == 1
+
+
+def test_an_article_updated_many_times_keeps_its_own_lines(tmp_path) -> None:
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'c.db'}")
+    init_db(engine)
+    story = "هطلت أمطار غزيرة على مكة.\n\nوحذر الدفاع المدني من السيول.\n\nوأغلقت المدارس."
+    with make_session_factory(engine)() as session:
+        for version in range(5):
+            record = ArticleRecord(
+                title="أمطار مكة",
+                body=f"{story}\n\nتحديث رقم {version}.",
+                source="سبق",
+                url="https://sabq.org/rain",
+            )
+            report = ingest_records(session, [record])
+            assert report.boilerplate_lines == 0, version
+        [body] = session.scalars(select(Article.body)).all()
+    assert body.startswith(story)
+
+
+def test_daily_reports_keep_their_figures(tmp_path) -> None:
+    """Lines that differ only in their numbers are each day's news, not the site's."""
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'c.db'}")
+    init_db(engine)
+    records = [
+        ArticleRecord(
+            title=f"الأسهم السعودية يوم {day}",
+            body=f"أغلق مؤشر السوق عند {6500 + day * 7}.15 نقطة.\n\n"
+            f"وبلغت قيمة التداولات {day + 3} مليارات ريال.\n\n// انتهى // 1{day}:0{day} ت م",
+            source="واس",
+            external_id=f"d{day}",
+        )
+        for day in range(1, 6)
+    ]
+    with make_session_factory(engine)() as session:
+        report = ingest_records(session, records)
+        bodies = list(session.scalars(select(Article.body)))
+    assert report.boilerplate_lines == 5  # the wire marks only
+    assert all("أغلق مؤشر السوق عند" in b and "قيمة التداولات" in b for b in bodies)
+    assert not any("انتهى" in b for b in bodies)
+
+
+def test_sentences_that_only_mention_contacts_are_kept() -> None:
+    assert not by_form("أطلقت شركة الاتصالات خدمة SMS جديدة للمشتركين مقابل 5 ريالات.")
+    assert not by_form("للتواصل مع المتضررين خصصت الإمارة الرقم 940 على مدار الساعة.")
+    assert not by_form("تابعوا الدوري السعودي حيث سجل الهلال 3 أهداف في الشوط الثاني.")
+    assert by_form("// يتبع // 11:02 ت م") and by_form("18:07 ت م") and by_form("// انتهى //")

@@ -334,3 +334,9 @@ def test_dates_never_break_and_digits_are_western() -> None:
     assert date == "7\u00a0أغسطس\u00a02015" and " " not in date
     message = format_answer([make_hit(1), make_hit(2)])
     assert not re.search("[\u0660-\u0669]", message)
+
+
+def test_excerpt_with_no_room_for_a_word_shows_no_empty_bold() -> None:
+    text = "جملة أولى. جملة ثانية طويلة جدا جدا. جملة ثالثة."
+    cut = excerpt(text, (11, 36), 3)
+    assert cut.text == "…" and "<b></b>" not in cut.html()

@@ -58,6 +58,7 @@ def _schema() -> tantivy.Schema:
 
 
 _TANTIVY_K1, _TANTIVY_B = 1.2, 0.75  # tantivy's BM25 constants (src/query/bm25.rs)
+_TRUSTED_TF = 12  # above this, a term's count is read from the stored passage instead
 
 
 def _fieldnorm_table() -> list[int]:
@@ -141,17 +142,25 @@ class TantivyIndex:
         return cls(folder, index)
 
     def upsert(self, ids: Sequence[int], texts: Sequence[str]) -> None:
+        """Index these passages; a passage already indexed under one of the ids is replaced
+        and purged (see `remove`), so that statistics never count it twice."""
         if len(ids) != len(texts):
             raise ValueError(f"{len(ids)} ids for {len(texts)} texts")
-        writer = self._index.writer(WRITER_HEAP, WRITER_THREADS)
+        docs = []
         for pid, text in zip(ids, texts, strict=True):
-            writer.delete_documents_by_term(_PID, int(pid))
             doc = tantivy.Document()
             doc.add_integer(_PID, int(pid))
             terms = analyze_document(text)
             doc.add_text(_TERMS, " ".join(terms))
             doc.add_integer(_LENGTH, len(terms))
             doc.add_bytes(_TEXT, text.encode("utf-8"))
+            docs.append(doc)
+        replaced = set(self._texts(ids))
+        if replaced:  # after a crash between this index's commit and the catalog's
+            self._rewrite(replaced, docs)
+            return
+        writer = self._index.writer(WRITER_HEAP, WRITER_THREADS)
+        for doc in docs:
             writer.add_document(doc)
         writer.commit()
         writer.wait_merging_threads()
@@ -163,9 +172,13 @@ class TantivyIndex:
         passage is re-added from its stored fields in the same commit (no analysis; measured
         by benchmarks/scale.py as the delete time). Scores then equal a fresh build's."""
         texts = self._texts(ids)
-        if not texts:
-            return texts
-        gone = set(texts)
+        if texts:
+            self._rewrite(set(texts), [])
+        return texts
+
+    def _rewrite(self, gone: set[int], docs: Sequence[tantivy.Document]) -> None:
+        """One commit: every live passage but `gone`, re-added from its stored fields, then
+        `docs`; no deleted document is left behind in the statistics."""
         searcher = self._index.searcher()
         writer = self._index.writer(WRITER_HEAP, WRITER_THREADS)
         writer.delete_all_documents()
@@ -174,10 +187,11 @@ class TantivyIndex:
             doc = searcher.doc(address)
             if int(doc[_PID][0]) not in gone:
                 writer.add_document(doc)
+        for doc in docs:
+            writer.add_document(doc)
         writer.commit()
         writer.wait_merging_threads()
         self._index.reload()
-        return texts
 
     def _texts(self, ids: Sequence[int]) -> dict[int, str]:
         if not ids:
@@ -252,7 +266,9 @@ class TantivyIndex:
             x = score / idf if idf > 0 else 0.0
             estimate = x * norm / (_TANTIVY_K1 + 1 - x) if x < _TANTIVY_K1 + 1 else 0.0
             tf = round(estimate)
-            if tf < 1 or abs(estimate - tf) > 0.2:
+            # The inversion is exact for an index without deleted documents (upsert and
+            # remove purge them); near saturation (large tf) it is too flat to trust.
+            if tf < 1 or tf > _TRUSTED_TF or abs(estimate - tf) > 0.2:
                 doc = searcher.doc(address)
                 tf = (doc[_TERMS][0].split() if doc[_TERMS] else []).count(term)
             result.append((pid, tf))
