@@ -110,6 +110,11 @@ def _ends_sentence(text: str, i: int) -> bool:
     # "3.5", "٣.٥", "sabq.org/x", "?id=" continue; Arabic text glued after a full stop does not.
     if following.isdigit() or (following.isascii() and following.isalnum()):
         return False
+    # Inside parentheses opened earlier on the line («(بالتركية العثمانية: …؛ الحديثة: …)»)
+    # the sentence goes on.
+    line_start = text.rfind("\n", 0, i) + 1
+    if _open_brackets(text, line_start, i) > 0:
+        return False
     if text[i] != ".":
         return True
     token_start = i
@@ -122,6 +127,13 @@ def _ends_sentence(text: str, i: int) -> bool:
     line_start = text.rfind("\n", 0, i) + 1
     # A list number ("1. " or "١. ") at the start of a line opens a bullet, not a sentence.
     return _LIST_NUMBER.fullmatch(text[line_start:i].strip()) is None
+
+
+def _open_brackets(text: str, start: int, end: int, limit: int = 300) -> int:
+    """Parentheses and square brackets opened and not closed in text[start:end] (only the
+    last `limit` characters are looked at: a stray bracket does not swallow a paragraph)."""
+    segment = text[max(start, end - limit) : end]
+    return sum(segment.count(c) for c in "([") - sum(segment.count(c) for c in ")]")
 
 
 def _append_trimmed(spans: list[tuple[int, int]], text: str, start: int, end: int) -> None:

@@ -225,3 +225,15 @@ def test_content_sentences_leave_out_headings():
 def test_clean_text_decodes_html_character_references() -> None:
     assert clean_text("قال &#8220;نعم&#8221; &amp; &quot;لا&quot;") == 'قال “نعم” & "لا"'
     assert clean_text("5 &lt; 7") == "5 < 7"
+
+
+def test_a_terminator_inside_parentheses_does_not_end_the_sentence() -> None:
+    text = (
+        "الدولة العثمانية (بالتركية العثمانية: دولت عليه؛ بالتركية الحديثة: Osmanlı Devleti) "
+        "هي إمبراطورية إسلامية أسسها عثمان الأول. واستمرت قرونا."
+    )
+    sentences = [text[s:e] for s, e in split_sentences(text)]
+    assert sentences == [text[: text.index("الأول.") + 6], "واستمرت قرونا."]
+    # a stray opening bracket does not swallow the rest of a long paragraph
+    stray = "قال (المصدر " + "كلام طويل جدا " * 40 + "انتهى. جملة ثانية."
+    assert len(stray) > 300 and len(split_sentences(stray)) == 2
