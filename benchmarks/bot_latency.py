@@ -17,7 +17,7 @@ import statistics
 import time
 from pathlib import Path
 
-from tests.e2e.harness import REPO_ROOT, BotProcess, Client, Emulator
+from tests.e2e.harness import BENCH_LOGS, REPO_ROOT, Client, Emulator, bundled_corpus_bot
 
 QUESTIONS = [
     "ما الذي اتفق عليه الجانبان بشأن الهجرة غير الشرعية؟",
@@ -87,26 +87,11 @@ def main() -> None:
     parser.add_argument("--no-reindex", action="store_true")
     args = parser.parse_args()
     args.data_dir.mkdir(parents=True, exist_ok=True)
-    for log in ("emulator.log", "bot.log"):  # the harness finds readiness lines in its logs
+    for log in BENCH_LOGS:
         (args.data_dir / log).unlink(missing_ok=True)
     with Emulator(log_path=args.data_dir / "emulator.log") as emulator, emulator.client() as tg:
-        env = {
-            **emulator.bot_env(),
-            "ADMIN_IDS": str(ADMIN),
-            "DATABASE_URL": f"sqlite:///{args.data_dir / 'sanad.db'}",
-            "INDEX_DIR": str(args.data_dir / "index"),
-            "RATE_LIMIT_PER_MINUTE": "10000",
-            "ENV_FILE": str(args.data_dir / "no.env"),
-            "LOG_LEVEL": "WARNING",
-        }
         started = time.perf_counter()
-        bot = BotProcess.python_script(
-            REPO_ROOT / "run_bot.py",
-            env=env,
-            log_path=args.data_dir / "bot.log",
-            ready=tg.is_polling,
-            startup_timeout=3600,
-        )
+        bot = bundled_corpus_bot(emulator, tg, args.data_dir, {"ADMIN_IDS": str(ADMIN)})
         with bot:
             print(f"bot ready in {time.perf_counter() - started:.1f} s")
             users = itertools.count(1_000_001)

@@ -29,7 +29,14 @@ from itertools import count
 from pathlib import Path
 
 from bot.messages import EXAMPLE_QUESTIONS
-from tests.e2e.harness import REPO_ROOT, BotMessage, BotProcess, Client, Emulator
+from tests.e2e.harness import (
+    BENCH_LOGS,
+    REPO_ROOT,
+    BotMessage,
+    Client,
+    Emulator,
+    bundled_corpus_bot,
+)
 
 RENDER = REPO_ROOT.parent / "shared/tools/telegram-render/render.py"
 DATA = REPO_ROOT / "benchmarks/data"
@@ -174,25 +181,11 @@ def main() -> None:
     args.data_dir.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(args.out, ignore_errors=True)
     args.out.mkdir(parents=True)
-    for log in ("emulator.log", "bot.log"):
+    for log in BENCH_LOGS:
         (args.data_dir / log).unlink(missing_ok=True)
     answerable, unanswerable = questions(args.answerable, args.unanswerable)
     with Emulator(log_path=args.data_dir / "emulator.log") as emulator, emulator.client() as tg:
-        env = {
-            **emulator.bot_env(),
-            "DATABASE_URL": f"sqlite:///{args.data_dir / 'sanad.db'}",
-            "INDEX_DIR": str(args.data_dir / "index"),
-            "RATE_LIMIT_PER_MINUTE": "10000",
-            "ENV_FILE": str(args.data_dir / "no.env"),
-            "LOG_LEVEL": "WARNING",
-        }
-        bot = BotProcess.python_script(
-            REPO_ROOT / "run_bot.py",
-            env=env,
-            log_path=args.data_dir / "bot.log",
-            ready=tg.is_polling,
-            startup_timeout=3600,
-        )
+        bot = bundled_corpus_bot(emulator, tg, args.data_dir)
         with bot:
             kinds = capture(tg, args.out, answerable, unanswerable)
     figures = render(args.out)

@@ -550,3 +550,31 @@ class BotProcess:
     def tail(self, lines: int = 40) -> str:
         """The last lines of the bot's log."""
         return _tail(self.log_path, lines)
+
+
+BENCH_LOGS = ("emulator.log", "bot.log")  # readiness lines are found in these: start them empty
+
+
+def bundled_corpus_bot(
+    emulator: Emulator, client: Client, data_dir: Path, env: Mapping[str, str] | None = None
+) -> BotProcess:
+    """run_bot.py with its database and index in `data_dir` (the bundled corpus is ingested
+    and indexed on first start: minutes on a small CPU), no rate limit to speak of, quiet
+    logs; `env` adds to or overrides that. For benchmarks; remove `BENCH_LOGS` from
+    `data_dir` before starting the emulator."""
+    settings = {
+        **emulator.bot_env(),
+        "DATABASE_URL": f"sqlite:///{data_dir / 'sanad.db'}",
+        "INDEX_DIR": str(data_dir / "index"),
+        "RATE_LIMIT_PER_MINUTE": "10000",
+        "ENV_FILE": str(data_dir / "no.env"),
+        "LOG_LEVEL": "WARNING",
+        **(env or {}),
+    }
+    return BotProcess.python_script(
+        REPO_ROOT / "run_bot.py",
+        env=settings,
+        log_path=data_dir / "bot.log",
+        ready=client.is_polling,
+        startup_timeout=3600,
+    )
