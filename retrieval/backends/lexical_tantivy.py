@@ -224,12 +224,17 @@ class TantivyIndex:
         lengths = _integers(searcher.fast_field_values(_LENGTH, addresses))
         total = searcher.num_docs
         avgdl = self._mean_length(searcher)
+        # (segment, doc) -> (passage id, length): each per-term query below hits a subset
+        pool = {
+            (a.segment_ord, a.doc): (pid, length)
+            for a, pid, length in zip(addresses, pids, lengths, strict=True)
+        }
         idf = {}
         counts: dict[int, Counter[str]] = {pid: Counter() for pid in pids}
         for term in set(terms):
             df = searcher.doc_freq(_TERMS, term)
             idf[term] = math.log(1.0 + (total - df + 0.5) / (df + 0.5))
-            for pid, tf in self._term_frequencies(searcher, term, idf[term], pids, avgdl):
+            for pid, tf in self._term_frequencies(searcher, term, idf[term], pool, avgdl):
                 counts[pid][term] = tf
         ranked = [
             (pid, bm25(counts[pid], length, terms, idf, avgdl))
@@ -239,9 +244,15 @@ class TantivyIndex:
         return sorted(ranked, key=lambda item: (-item[1], item[0]))[:k]
 
     def _term_frequencies(
-        self, searcher: tantivy.Searcher, term: str, idf: float, pids: list[int], avgdl: float
+        self,
+        searcher: tantivy.Searcher,
+        term: str,
+        idf: float,
+        pool: dict[tuple[int, int], tuple[int, int]],
+        avgdl: float,
     ) -> list[tuple[int, int]]:
-        """(passage id, occurrences of `term`) for the passages among `pids` that hold it.
+        """(passage id, occurrences of `term`) for the passages of `pool` (their address ->
+        id and length) that hold it.
 
         Read back from tantivy's own BM25 score of the term alone, score = idf * tf * (k1 + 1)
         / (tf + k1 * (1 - b + b * |d| / avgdl)) with its constants and its quantized |d|, so
@@ -249,6 +260,7 @@ class TantivyIndex:
         of mapped pages in a serving process at archive scale. Where the arithmetic leaves
         doubt (an index holding deleted documents shifts tantivy's statistics), the passage's
         stored terms are counted instead."""
+        pids = [pid for pid, _ in pool.values()]
         only = tantivy.Query.const_score_query(
             tantivy.Query.term_set_query(self._schema, _PID, pids), 0.0
         )
@@ -257,11 +269,9 @@ class TantivyIndex:
             [(must, tantivy.Query.term_query(self._schema, _TERMS, term)), (must, only)]
         )
         hits = searcher.search(query, len(pids), count=False).hits
-        addresses = [address for _, address in hits]
-        found = _integers(searcher.fast_field_values(_PID, addresses))
-        lengths = _integers(searcher.fast_field_values(_LENGTH, addresses))
         result = []
-        for (score, address), pid, length in zip(hits, found, lengths, strict=True):
+        for score, address in hits:
+            pid, length = pool[(address.segment_ord, address.doc)]
             norm = _TANTIVY_K1 * (1 - _TANTIVY_B + _TANTIVY_B * _quantized(length) / avgdl)
             x = score / idf if idf > 0 else 0.0
             estimate = x * norm / (_TANTIVY_K1 + 1 - x) if x < _TANTIVY_K1 + 1 else 0.0
