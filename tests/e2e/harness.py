@@ -387,10 +387,11 @@ class Client:
     # --- what the bot did ---
 
     def bot_messages(
-        self, chat_id: int | None = None, *, include_deleted: bool = False
+        self, chat_id: int | None = None, *, include_deleted: bool = False, since: int = 0
     ) -> list[BotMessage]:
-        """Messages the bot sent (to one chat, or all), oldest first, edits applied."""
-        items = self._get("/_test/bot_messages", chat_id=chat_id)
+        """Messages the bot sent (to one chat, or all), oldest first, edits applied; `since`
+        skips the first that many (deleted ones included) for a poller that read them."""
+        items = self._get("/_test/bot_messages", chat_id=chat_id, since=since or None)
         messages = [BotMessage.from_json(item) for item in items]
         return [m for m in messages if include_deleted or not m.deleted]
 

@@ -189,3 +189,18 @@ def test_webhook_mode(emulator: Emulator, tmp_path: Path, user_id: int) -> None:
     assert reply.text == "أهلاً! أرسل أي نص وسأعيده إليك."
     assert "setWebhook" in calls
     assert "getUpdates" not in calls  # the update came by webhook
+
+
+def test_bot_messages_since_skips_what_a_poller_read(
+    tg: Client, echo_bot: BotProcess, user_id: int
+) -> None:
+    for n, text in enumerate(["أولى", "ثانية", "ثالثة"], start=1):
+        tg.send_message(text, user_id=user_id)
+        tg.wait_for_bot_messages(user_id, n)
+
+    everything = tg.bot_messages(user_id)
+    newer = tg.bot_messages(user_id, since=1)
+
+    assert len(everything) == 3
+    assert [m.message_id for m in newer] == [m.message_id for m in everything[1:]]
+    assert tg.bot_messages(user_id, since=3) == []

@@ -170,8 +170,9 @@ function registerControl(app, state, respond) {
     return s.config;
   });
   app.get('/_test/state', respond((req) => stateView(state, token(req))));
+  // ?since=N skips the first N records (deleted ones included): a poller reads only what is new.
   app.get('/_test/bot_messages', respond((req) => state.botMessages(token(req), req.query.chat_id)
-    .map(botMessageView)));
+    .slice(Number(req.query.since ?? 0) || 0).map(botMessageView)));
   app.get('/_test/files/:fileId', (req, res) => {
     const file = state.files.get(req.params.fileId);
     if (!file) return res.status(404).end();
