@@ -7,6 +7,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from corpus.types import Sentence
@@ -82,18 +83,30 @@ def content_sentences(text: str) -> list[tuple[int, int]]:
     A heading ("جهود مكافحة الهجرة غير الشرعية") repeats the question's words without answering
     it; falls back to every sentence when the text is nothing but headings.
     """
-    sentences = split_sentences(text)
-    headings = {(line.start, line.end) for line in _lines(text) if line.kind == "heading"}
-    return [span for span in sentences if span not in headings] or sentences
+    return list(_content_sentences(text))
 
 
 def sentence_layout(text: str) -> list[Sentence]:
     """Every sentence of `text` with its line and the line's role (see `Sentence`), in order."""
+    return list(_sentence_layout(text))
+
+
+# Memoized: a busy bot shows the same passages question after question (2,048 passages of
+# ~1 KB each hold a few MB).
+@lru_cache(maxsize=2048)
+def _content_sentences(text: str) -> tuple[tuple[int, int], ...]:
+    sentences = split_sentences(text)
+    headings = {(line.start, line.end) for line in _lines(text) if line.kind == "heading"}
+    return tuple([span for span in sentences if span not in headings] or sentences)
+
+
+@lru_cache(maxsize=2048)
+def _sentence_layout(text: str) -> tuple[Sentence, ...]:
     layout = []
     for number, line in enumerate(_lines(text)):
         for start, end in split_sentences(text[line.start : line.end]):
             layout.append(Sentence(line.start + start, line.start + end, number, line.kind))
-    return layout
+    return tuple(layout)
 
 
 def _punct_run_end(text: str, i: int) -> int:

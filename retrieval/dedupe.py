@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from functools import lru_cache
 
 from retrieval.arabic import normalize
@@ -38,16 +38,11 @@ def containment(part: frozenset[str], whole: frozenset[str]) -> float:
     return len(part & whole) / len(part) if part else 0.0
 
 
-def same_story(
-    passage_a: frozenset[str],
-    article_a: frozenset[str],
-    passage_b: frozenset[str],
-    article_b: frozenset[str],
-) -> bool:
+def same_story(article_a: frozenset[str], article_b: frozenset[str]) -> bool:
     """True when the shorter article is mostly contained in the longer one: a reprint, an
     excerpt or an extended version of one story. Two stories that merely share a paragraph
-    (a background paragraph, a share line) are not one story. The passages are not needed:
-    the whole articles decide, so copies that win with different passages still fold."""
+    (a background paragraph, a share line) are not one story. Whole articles decide, not the
+    passages that won, so copies that win with different passages still fold."""
     shorter, longer = sorted((article_a, article_b), key=len)
     if len(shorter) < MIN_SHINGLES:  # a one-line article: only a near copy counts
         return overlap(shorter, longer) >= MIN_CONTAINMENT
@@ -61,16 +56,14 @@ def _article_shingles(body: str) -> frozenset[str]:
     return shingles(body)
 
 
-def group_duplicates(
-    passages: Sequence[str], article_text: Callable[[int], str]
-) -> list[list[int]]:
-    """Group indices of hits that carry the same story; `article_text(i)` is hit i's article.
+def group_duplicates(count: int, article_text: Callable[[int], str]) -> list[list[int]]:
+    """Group the indices 0..count-1 of hits that carry the same story; `article_text(i)` is
+    hit i's article.
 
-    Every pair is compared at article level (a passage against the other's whole article), so
-    two copies of a story that win with different passages still fold. Groups keep the input
-    order of their first member (the best-ranked copy leads).
+    Every pair is compared at article level, so two copies of a story that win with different
+    passages still fold. Groups keep the input order of their first member (the best-ranked
+    copy leads).
     """
-    passage_sets = [shingles(t) for t in passages]
     article_sets: dict[int, frozenset[str]] = {}
 
     def article(i: int) -> frozenset[str]:
@@ -79,10 +72,9 @@ def group_duplicates(
         return article_sets[i]
 
     groups: list[list[int]] = []
-    for i, current in enumerate(passage_sets):
+    for i in range(count):
         for group in groups:
-            head = group[0]
-            if same_story(passage_sets[head], article(head), current, article(i)):
+            if same_story(article(group[0]), article(i)):
                 group.append(i)
                 break
         else:

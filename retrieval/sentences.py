@@ -90,7 +90,14 @@ def _match(term: str, found: set[str]) -> float:
         return 1.0
     if len(term) < 3 or not found:
         return 0.0
-    similarity = max(_jaccard(term, other) for other in found)
+    # Jaccard is at most the ratio of the two set sizes: words whose trigram sets differ too
+    # much in size never reach the threshold and are not compared.
+    size = len(_trigrams(term))
+    low, high = size * FUZZY_THRESHOLD, size / FUZZY_THRESHOLD
+    similarity = max(
+        (_jaccard(term, other) for other in found if low <= len(_trigrams(other)) <= high),
+        default=0.0,
+    )
     return PARTIAL_CREDIT * similarity if similarity >= FUZZY_THRESHOLD else 0.0
 
 

@@ -24,8 +24,8 @@ def test_reprint_is_the_same_story_and_other_story_is_not():
     assert overlap(shingles(WAS), shingles(REPRINT)) >= 0.3
     assert overlap(shingles(WAS), shingles(OTHER)) < 0.05
     w, r, o = shingles(WAS), shingles(REPRINT), shingles(OTHER)
-    assert same_story(w, w, r, r)
-    assert not same_story(w, w, o, o)
+    assert same_story(w, r)
+    assert not same_story(w, o)
 
 
 def test_passages_cut_differently_are_compared_with_the_whole_article():
@@ -33,22 +33,22 @@ def test_passages_cut_differently_are_compared_with_the_whole_article():
     article_a = shingles(LEAD + " " + WAS)
     passage_b, article_b = shingles(REPRINT), shingles(REPRINT + " " + LEAD)
     assert containment(passage_b, article_a) >= 0.5
-    assert same_story(article_a, article_a, passage_b, article_b)
+    assert same_story(article_a, article_b)
 
 
 def test_groups_keep_first_seen_order():
     texts = [OTHER, WAS, REPRINT]
-    assert group_duplicates(texts, texts.__getitem__) == [[0], [1, 2]]
+    assert group_duplicates(len(texts), texts.__getitem__) == [[0], [1, 2]]
     texts = [WAS, OTHER, REPRINT, OTHER]
-    assert group_duplicates(texts, texts.__getitem__) == [[0, 2], [1, 3]]
+    assert group_duplicates(len(texts), texts.__getitem__) == [[0, 2], [1, 3]]
 
 
 def test_empty_and_short_texts():
     assert shingles("") == frozenset()
     assert overlap(frozenset(), shingles(WAS)) == 0.0
     assert containment(frozenset(), shingles(WAS)) == 0.0
-    assert group_duplicates(["نص قصير", "نص قصير"], lambda i: "نص قصير") == [[0, 1]]
-    assert group_duplicates([], lambda i: "") == []
+    assert group_duplicates(2, lambda i: "نص قصير") == [[0, 1]]
+    assert group_duplicates(0, lambda i: "") == []
 
 
 def test_copies_winning_with_different_passages_still_fold():
@@ -59,7 +59,7 @@ def test_copies_winning_with_different_passages_still_fold():
     article_b = REPRINT + " " + second_half.replace("اليوم", "الأحد")
     passages = [first_half, second_half.replace("اليوم", "الأحد")]
     assert overlap(shingles(passages[0]), shingles(passages[1])) == 0.0
-    assert group_duplicates(passages, [article_a, article_b].__getitem__) == [[0, 1]]
+    assert group_duplicates(len(passages), [article_a, article_b].__getitem__) == [[0, 1]]
 
 
 def test_stories_sharing_one_boilerplate_paragraph_are_not_one_story():
@@ -79,4 +79,4 @@ def test_stories_sharing_one_boilerplate_paragraph_are_not_one_story():
     )
     health, festival = f"{health_lead} {boiler}", f"{festival_lead} {boiler}"
     passages = [boiler, festival_lead]
-    assert group_duplicates(passages, [health, festival].__getitem__) == [[0], [1]]
+    assert group_duplicates(len(passages), [health, festival].__getitem__) == [[0], [1]]
