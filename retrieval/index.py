@@ -39,6 +39,7 @@ from retrieval.backends.base import Ranked
 from retrieval.catalog import Catalog
 from retrieval.encoder import Encoder
 from retrieval.errors import BuildInProgress, IndexCorrupt, IndexMismatch, IndexNotReady
+from retrieval.readers import Readers
 from retrieval.spelling import ModelSpelling, Spelling
 from retrieval.types import BuildReport
 from retrieval.vectorstore import EmbeddingStore
@@ -262,10 +263,12 @@ class IndexStore:
         fresh: bool = False,
         progress: Progress | None = None,
         show_progress: bool = False,
+        readers: Readers | None = None,
     ) -> BuildReport:
         """Bring the index up to `corpus`: in place when the served generation fits `encoder`
         and the backend; else, or when `fresh` (stored vectors reused) or `full` (every passage
-        re-embedded), in a new generation that is served once complete."""
+        re-embedded), in a new generation that is served once complete. Encoding yields to
+        the searches `readers` counts (retrieval/readers.py)."""
         with self.build_lock():
             started = time.perf_counter()
             fingerprint = corpus.fingerprint()
@@ -289,7 +292,7 @@ class IndexStore:
                     batch = added[start : start + LEXICAL_BATCH]
                     self._add_lexical(catalog, lexical, corpus, encoder, batch)
                 embedded, reused = _embed_pending(
-                    catalog, store, corpus, encoder, full, progress, show_progress
+                    catalog, store, corpus, encoder, full, progress, show_progress, readers
                 )
                 total, _ = catalog.counts()
                 catalog.set_meta(
@@ -399,10 +402,11 @@ def _embed_pending(
     full: bool,
     progress: Progress | None,
     show_progress: bool,
+    readers: Readers | None = None,
 ) -> tuple[int, int]:
     """Serve a vector for every pending passage: stored ones at once (unless `full`), the rest
-    encoded shortest first, EMBED_BATCH at a time, each batch stored before it is served.
-    Returns (encoded, reused)."""
+    encoded shortest first, EMBED_BATCH at a time (fewer while `readers` are searching), each
+    batch stored before it is served. Returns (encoded, reused)."""
     pending = catalog.pending()  # shortest first: a batch costs what its longest passage costs
     reused = 0
     if not full:
@@ -421,12 +425,13 @@ def _embed_pending(
 
         bar = tqdm(total=len(pending), unit="passage", desc="embedding", smoothing=0.05)
     done = 0
-    for start in range(0, len(pending), EMBED_BATCH):
-        batch = dict(pending[start : start + EMBED_BATCH])
+    while done < len(pending):
+        size = readers.before_batch(EMBED_BATCH) if readers is not None else EMBED_BATCH
+        batch = dict(pending[done : done + size])
         items = corpus.passages(list(batch))  # a passage deleted meanwhile is skipped
         if items:
             texts = [embedding_text(item) for item in items]
-            vectors = encoder.encode_passages(texts, batch_size=EMBED_BATCH)
+            vectors = encoder.encode_passages(texts, batch_size=size)
             store.put([batch[item.passage_id] for item in items], vectors)
             catalog.mark_dense([item.passage_id for item in items])
         done += len(batch)
