@@ -25,10 +25,11 @@ from corpus.store import (
 )
 from retrieval.backends import get_backend
 from retrieval.encoder import Encoder, load_encoder
-from retrieval.errors import IndexCorrupt, IndexMismatch, IndexNotReady
+from retrieval.errors import IndexCorrupt, IndexMismatch, IndexNotReady, RetrievalError
 from retrieval.index import IndexInput, IndexStore, Progress, embedding_text
 from retrieval.memory import release_free_memory
-from retrieval.search import Mode, Retriever
+from retrieval.readers import Readers
+from retrieval.search import Mode, Query, Retriever
 from retrieval.settings import LibrarySettings
 from retrieval.types import (
     ArticleRecord,
@@ -73,6 +74,7 @@ class Library:
         self.retriever = Retriever(encoder, self.session_factory, None)
         self._write_lock = threading.Lock()  # ingest and delete serialize with each other
         self._reload_lock = threading.Lock()
+        self.readers = Readers()  # searches in flight: builds yield to them
         self.load_error: IndexCorrupt | IndexMismatch | IndexNotReady | None = None
         self.served_generation: str | None = None
 
@@ -128,13 +130,23 @@ class Library:
         fold: bool = True,
     ) -> list[Hit]:
         """Best passages for a question (see Retriever.search)."""
+        self._serve_current()
+        with self.readers.reading():
+            return self.retriever.search(question, k, mode=mode, offset=offset, fold=fold)
+
+    def search_many(self, queries: Sequence[Query]) -> list[list[Hit] | RetrievalError]:
+        """Several questions in one batch (see Retriever.search_many)."""
+        self._serve_current()
+        with self.readers.reading():
+            return self.retriever.search_many(queries)
+
+    def _serve_current(self) -> None:
         if self.index.current_name() != self.served_generation:
             with self._reload_lock:  # one thread loads it; the others then see it served
                 if self.index.current_name() != self.served_generation:
                     self.reload()  # another process switched generations (a rebuild finished)
         if self.load_error is not None and not self.ready:
             raise self.load_error
-        return self.retriever.search(question, k, mode=mode, offset=offset, fold=fold)
 
     @property
     def ready(self) -> bool:
@@ -211,6 +223,7 @@ class Library:
             fresh=fresh,
             progress=progress,
             show_progress=show_progress,
+            readers=self.readers,
         )
         if self.index.current_name() != self.served_generation or not self.ready:
             self.reload()

@@ -6,6 +6,7 @@ import pytest
 
 from retrieval.errors import EmptyQuery
 from retrieval.library import Library
+from retrieval.search import Query
 from retrieval.settings import LibrarySettings
 from tests.conftest import BACKENDS, DEMO, SEED
 from tests.fakes import memory_backend  # noqa: F401 - registers the "memory" backend
@@ -129,3 +130,44 @@ def test_markup_in_a_question_is_not_searched():
     cleaned = clean_question('<b>الهجرة</b> غير الشرعية & <a href="x">مالطا</a> <script>؟')
     assert cleaned == "الهجرة غير الشرعية & مالطا ؟"
     assert clean_question("5 < 6 و 7 > 3") == "5 < 6 و 7 > 3"  # not a tag
+
+
+def test_a_batch_of_questions_is_answered_as_one_by_one_with_one_model_call_each_side(
+    library, monkeypatch
+):
+    questions = [MIGRATION_Q, "إدانة البحرين لاستشهاد الرضيع الفلسطيني", "؟!", "أسعار النفط"]
+    alone = []
+    for question in questions:
+        try:
+            alone.append(library.search(question, 3))
+        except EmptyQuery as exc:
+            alone.append(exc)
+    real, calls = library.retriever.encoder, []
+
+    class Counting:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def encode_queries(self, texts):
+            calls.append(("questions", len(texts)))
+            return real.encode_queries(texts)
+
+        def encode_sentences(self, texts):
+            calls.append(("sentences", len(texts)))
+            return real.encode_sentences(texts)
+
+    monkeypatch.setattr(library.retriever, "encoder", Counting())
+    batch = library.search_many([Query(q, 3) for q in questions])
+
+    assert isinstance(alone[2], EmptyQuery) and isinstance(batch[2], EmptyQuery)
+    for one, together in zip(alone, batch, strict=True):
+        if isinstance(one, EmptyQuery):
+            continue
+        assert [(h.passage_id, h.rank, h.answer_span) for h in together] == [
+            (h.passage_id, h.rank, h.answer_span) for h in one
+        ]
+        assert [h.dense_score for h in together] == pytest.approx(
+            [h.dense_score for h in one], abs=1e-5
+        )
+    assert calls[0] == ("questions", 3)  # the empty question never reaches the model
+    assert [kind for kind, _ in calls[1:]] in ([], ["sentences"])
