@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
@@ -19,9 +20,11 @@ from bot import messages
 from bot.format import cut_at_word, digits, format_answer, format_no_answer
 from bot.keyboards import answer_keyboard, articles_keyboard, new_question_id
 from bot.records import QueryRecord, log_query
+from bot.searches import Overloaded
 from bot.settings import Settings
 from bot.state import BotState
 from retrieval.errors import EmptyQuery, IndexNotReady, RetrievalError
+from retrieval.search import Query
 from retrieval.types import Hit
 
 log = logging.getLogger(__name__)
@@ -32,8 +35,12 @@ CLOSEST_SHOWN = 3  # article titles offered when nothing is relevant enough
 CLOSEST_MIN_COVERAGE = 0.5
 INLINE_RESULTS = 5
 
+# A question expected to wait this long (seconds) in the search queue is told so first.
+DELAY_NOTICE_SECONDS = 3.0
+
 Send = Callable[[str, InlineKeyboardMarkup | None], Awaitable[object]]
 Typing = Callable[[], Awaitable[None]]
+Notify = Callable[[str], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -78,9 +85,11 @@ async def search(
     offset: int = 0,
     count: int | None = None,
     typing: Typing | None = None,
+    notify: Notify | None = None,
 ) -> Found | Refused:
     """Search for `text` on behalf of `user_id`: `count` hits (default: a page and a look at
-    the next) from rank offset + 1. Empty questions cost no rate-limit token."""
+    the next) from rank offset + 1, through the shared queue (bot/searches.py). Empty
+    questions cost no rate-limit token; `notify` tells the asker when the wait will be long."""
     settings = state.settings
     question, truncated = prepare_question(text, settings.max_question_chars)
     empty = messages.EMPTY_QUESTION.format(example=messages.EXAMPLE_QUESTIONS[0])
@@ -91,12 +100,19 @@ async def search(
         seconds = digits(decision.retry_seconds)
         notice = messages.RATE_LIMITED.format(seconds=seconds) if decision.notify else None
         return Refused(notice, messages.TOAST_RATE_LIMITED)
+    # a page and a look at the next one, which needs only the relevance of its hits
+    explain = settings.top_k if count is None else count
     count = count or 2 * settings.top_k
-    call = asyncio.to_thread(
-        state.lib.search, question, count, offset=offset, mode=settings.search_mode
-    )
+    query = Query(question, count, settings.search_mode, offset, explain=explain)
     try:
-        hits = (await asyncio.gather(typing(), call))[1] if typing else await call
+        ticket = state.queue.submit(user_id, query)
+    except Overloaded as busy:
+        seconds = digits(max(1, math.ceil(busy.retry_after)))
+        return Refused(messages.BUSY.format(seconds=seconds), messages.TOAST_BUSY)
+    if notify is not None and ticket.wait >= DELAY_NOTICE_SECONDS:
+        await notify(messages.DELAYED.format(seconds=digits(math.ceil(ticket.wait))))
+    try:
+        hits = (await asyncio.gather(typing(), ticket.result))[1] if typing else await ticket.result
     except EmptyQuery:  # only punctuation or emoji
         return Refused(empty, messages.SEARCH_FAILED)
     except IndexNotReady:
@@ -117,7 +133,11 @@ async def answer(
 ) -> None:
     """A question from a chat: the first page as a reply, then the question is recorded."""
     started = time.perf_counter()
-    found = await search(state, user_id, text, typing=typing)
+
+    async def notify(notice: str) -> None:
+        await send(notice, None)
+
+    found = await search(state, user_id, text, typing=typing, notify=notify)
     if isinstance(found, Refused):
         if found.text:
             await send(found.text, None)

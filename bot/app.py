@@ -12,7 +12,6 @@ from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -24,8 +23,9 @@ from telegram.ext import (
 )
 
 from bot import admin, callbacks, handlers, messages
-from bot.ratelimit import RateLimiter
+from bot.ratelimit import MessageFloodLimiter, RateLimiter
 from bot.records import QuestionStore, create_tables
+from bot.searches import SearchQueue
 from bot.settings import Settings, SettingsError
 from bot.state import STATE_KEY, BotState
 
@@ -63,12 +63,16 @@ def build_application(
         await load_state(state, loader)
         await set_commands(application, settings)
 
+    async def post_shutdown(application: Application) -> None:
+        if state.searches is not None:
+            await state.searches.close()
+
     application = (
         ApplicationBuilder()
         .token(settings.token.get_secret_value())
         .base_url(settings.api_base_url)
         .base_file_url(settings.file_base_url)
-        .rate_limiter(AIORateLimiter(max_retries=settings.flood_retries))
+        .rate_limiter(MessageFloodLimiter(max_retries=settings.flood_retries))
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,
@@ -77,6 +81,7 @@ def build_application(
         )
         .concurrent_updates(CONCURRENT_UPDATES)
         .post_init(post_init)
+        .post_shutdown(post_shutdown)
         .build()
     )
     application.bot_data[STATE_KEY] = state
@@ -89,6 +94,13 @@ async def load_state(state: BotState, library_loader: Callable[[], Library]) -> 
     library = await asyncio.to_thread(library_loader)
     state.records = await asyncio.to_thread(create_tables, library.engine)
     state.library = library
+    settings = state.settings
+    state.searches = SearchQueue(
+        library.search_many,
+        max_batch=settings.search_batch,
+        max_wait=settings.max_wait_seconds,
+        workers=settings.search_workers,
+    )
     state.questions = QuestionStore(state.records)
     log.info("library loaded")
 

@@ -73,6 +73,7 @@ TOAST_INVALID = "هذا الزر غير صالح."
 TOAST_ARTICLE_GONE = "هذا المقال لم يعد موجوداً في المكتبة."
 TOAST_NO_MORE = "لا توجد نتائج أخرى."
 TOAST_RATE_LIMITED = "مهلاً قليلاً من فضلك، ثم حاول مجدداً."
+TOAST_BUSY = "الأسئلة كثيرة الآن. حاول بعد قليل من فضلك."
 
 # --- full article -----------------------------------------------------------------------------
 ARTICLE_PART = "(الجزء {part} من {parts})"
@@ -87,6 +88,15 @@ FILES_ADMINS_ONLY = "إضافة الملفات إلى المكتبة متاحة 
 RATE_LIMITED = "أرسلت أسئلة كثيرة في وقت قصير. انتظر {seconds} ثانية ثم أعد المحاولة من فضلك."
 NOT_READY = "المكتبة تُجهَّز الآن. حاول بعد قليل من فضلك."
 SEARCH_FAILED = "تعذّر البحث الآن. حاول بعد قليل من فضلك."
+# Past capacity (bot/queue.py): a question that will wait is told so; one that cannot be taken
+# is refused, never dropped in silence. The prefixes let a load benchmark tell them apart.
+DELAYED_PREFIX = "⏳"
+DELAYED = DELAYED_PREFIX + " تصلني أسئلة كثيرة الآن؛ سأجيبك خلال {seconds} ثانية تقريباً."
+BUSY_PREFIX = "🚦"
+BUSY = (
+    BUSY_PREFIX
+    + " الأسئلة كثيرة جداً الآن فلم أستطع قبول سؤالك. أعد إرساله بعد {seconds} ثانية من فضلك."
+)
 ERROR_APOLOGY = "عذراً، حدث خطأ غير متوقع. حاول مرة أخرى بعد قليل."
 
 # --- admin ------------------------------------------------------------------------------------

@@ -1,12 +1,16 @@
-"""Per-user sliding-window limit on questions; Telegram's flood limits are AIORateLimiter's job."""
+"""Per-user sliding-window limit on questions; Telegram's flood limits are AIORateLimiter's job
+(`MessageFloodLimiter`)."""
 
 from __future__ import annotations
 
 import math
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
+
+from telegram.ext import AIORateLimiter
 
 
 @dataclass(frozen=True)
@@ -64,3 +68,29 @@ class RateLimiter:
         while len(self._events) > self._max_keys:
             key, _ = self._events.popitem(last=False)
             self._warned.discard(key)
+
+
+class MessageFloodLimiter(AIORateLimiter):
+    """python-telegram-bot's flood limiter, for messages only.
+
+    Telegram's limits are on messages: about 30 per second across chats, 20 per minute in a
+    group (core.telegram.org/bots/faq, "My bot is hitting limits"). AIORateLimiter counts every
+    request that names a chat, so each answer's "typing…" action (sendChatAction) took a second
+    slot and capped a busy bot at 15 answers a second (benchmarks/load.py). Chat actions go
+    straight through here; a refused one is not retried (the answer follows anyway).
+    """
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        if endpoint == "sendChatAction":
+            return await callback(*args, **kwargs)
+        return await super().process_request(
+            callback, args, kwargs, endpoint, data, rate_limit_args
+        )

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Self
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode
 
+from bot.searches import MAX_BATCH, MAX_WAIT, WORKERS
 from retrieval.search import MAX_QUESTION_CHARS, MODES, Mode
 from retrieval.settings import EnvSettings, LibrarySettings, SettingsError
 
@@ -63,6 +64,11 @@ class Settings(EnvSettings):
         MAX_QUESTION_CHARS, ge=10, le=MAX_QUESTION_CHARS, validation_alias="MAX_QUESTION_CHARS"
     )
     flood_retries: int = Field(3, ge=0, le=10, validation_alias="FLOOD_RETRIES")
+    search_batch: int = Field(MAX_BATCH, ge=1, le=64, validation_alias="SEARCH_BATCH")
+    search_workers: int = Field(WORKERS, ge=1, le=8, validation_alias="SEARCH_WORKERS")
+    max_wait_seconds: float = Field(
+        MAX_WAIT, gt=0, le=300, allow_inf_nan=False, validation_alias="MAX_WAIT_SECONDS"
+    )
     user_hash_salt: SecretStr | None = Field(None, validation_alias="USER_HASH_SALT")
     log_level: str = Field("INFO", validation_alias="LOG_LEVEL")
     library: LibrarySettings = Field(default_factory=LibrarySettings)

@@ -12,6 +12,7 @@ from telegram.ext import ContextTypes
 
 from bot.ratelimit import RateLimiter
 from bot.records import QuestionStore
+from bot.searches import SearchQueue
 from bot.settings import Settings
 
 if TYPE_CHECKING:  # the library pulls in torch; handlers only need it at run time
@@ -30,6 +31,7 @@ class BotState:
     questions: QuestionStore = field(default_factory=QuestionStore)
     library: Library | None = None
     records: sessionmaker[Session] | None = None
+    searches: SearchQueue | None = None  # set in post_init, over the library
     reindex_task: asyncio.Task[None] | None = None
     # Held by every build the bot starts: /add builds wait for each other, /reindex refuses.
     build_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -39,6 +41,12 @@ class BotState:
         if self.library is None:
             raise RuntimeError("the library is loaded in post_init, before any update")
         return self.library
+
+    @property
+    def queue(self) -> SearchQueue:
+        if self.searches is None:
+            raise RuntimeError("the search queue is made in post_init, before any update")
+        return self.searches
 
     @property
     def db(self) -> sessionmaker[Session]:

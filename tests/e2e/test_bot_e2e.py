@@ -512,6 +512,24 @@ def test_reindex_while_another_user_keeps_asking(tg: Client, sanad: Sanad, user_
     assert command(tg, "reindex", "quickly", user=admin).text == messages.REINDEX_USAGE
 
 
+def test_a_burst_from_many_users_is_answered_in_every_chat(
+    tg: Client, sanad: Sanad, user_id: int
+) -> None:
+    # Sent at once, the questions are searched in shared batches (bot/searches.py): each
+    # answer must still reach its own asker.
+    asked = {MIGRATION: SEED_TITLE, "كم يبلغ راتب والكوت الأسبوعي مع آرسنال؟": ARSENAL_TITLE}
+    users = [user_id * 100 + i for i in range(16)]
+    expected = {}
+    for n, user in enumerate(users):
+        question = list(asked)[n % 2]
+        tg.send_message(question, user_id=user)
+        expected[user] = asked[question]
+    for user in users:
+        [reply] = tg.wait_for_bot_messages(user, 1, timeout=60)
+        assert expected[user] in (reply.text or ""), reply.text
+        assert "📰" in (reply.text or "")
+
+
 def test_stats_for_admins(tg: Client, sanad: Sanad, user_id: int) -> None:
     ask(tg, MIGRATION, user_id)
     stats = command(tg, "stats", user=ADMINS[4])

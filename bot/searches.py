@@ -1,0 +1,181 @@
+"""Questions that arrive together are searched together: a fair queue in front of the library.
+
+One worker takes what is waiting, up to `max_batch` questions, and searches them in one call
+(`Library.search_many`: one encoder call for all of them, which on this CPU makes a question
+4-5x cheaper); what arrives meanwhile forms the next batch. A lone question never waits: an idle
+worker takes it at once (the dynamic batching of embedding servers such as
+text-embeddings-inference). A batch takes at most one question per user, in turn, so a user
+who floods delays others by at most one batch.
+
+Past capacity a question is not left to wait in silence: the queue estimates each newcomer's
+wait from the recent cost of a question, and the caller tells the user when it is long
+(`Ticket.wait`); one that would wait beyond `max_wait` is refused with `Overloaded` (the user
+is told to ask again). How many questions one user may send is the rate limiter's business
+(bot/ratelimit.py); here a user's questions only take turns with everyone else's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from retrieval.errors import RetrievalError
+from retrieval.search import Query
+from retrieval.types import Hit
+
+log = logging.getLogger(__name__)
+
+SearchMany = Callable[[Sequence[Query]], list[list[Hit] | RetrievalError]]
+# A batch of 16 questions costs the encoder 8 ms per question against 39 ms alone; larger
+# batches gain little and make the worst wait in a batch longer.
+MAX_BATCH = 16
+# Refuse a question that would wait longer than this (seconds): past it an answer is worth less
+# than an honest "ask again".
+MAX_WAIT = 20.0
+# Seconds per question assumed before any batch was measured: the cost of one alone.
+FIRST_ESTIMATE = 0.1
+SMOOTHING = 0.3  # weight of the newest batch in the running cost per question
+# Batches searched at once: while one runs Python (one core, the GIL), another's model work
+# can use the other core.
+WORKERS = 1
+
+
+class Overloaded(Exception):
+    """The question was not queued; `retry_after` seconds is a fair time to ask again."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"search queue full; retry after {retry_after:.0f} s")
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A queued question: its expected wait (seconds, from the recent cost of a question)
+    and the future that gets its hits (or the RetrievalError its search raised)."""
+
+    wait: float
+    result: asyncio.Future[list[Hit]]
+
+
+@dataclass
+class _Waiting:
+    query: Query
+    future: asyncio.Future[list[Hit]]
+
+
+class SearchQueue:
+    """Fair micro-batching of searches; use from the event loop only (not thread-safe)."""
+
+    def __init__(
+        self,
+        search_many: SearchMany,
+        *,
+        max_batch: int = MAX_BATCH,
+        max_wait: float = MAX_WAIT,
+        workers: int = WORKERS,
+    ) -> None:
+        if max_batch < 1 or workers < 1 or max_wait <= 0:
+            raise ValueError("max_batch and workers must be >= 1, max_wait > 0")
+        self._search_many = search_many
+        self.max_batch = max_batch
+        self.max_wait = max_wait
+        self._users: OrderedDict[int, deque[_Waiting]] = OrderedDict()  # turn order
+        self._queued = 0
+        self.workers = workers
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._running: dict[int, tuple[int, float]] = {}  # worker -> (questions, since)
+        self.seconds_per_question = FIRST_ESTIMATE
+
+    @property
+    def queued(self) -> int:
+        """Questions waiting for a batch (the one being searched not counted)."""
+        return self._queued
+
+    def submit(self, user_id: int, query: Query) -> Ticket:
+        """Queue `query` for `user_id`; raise Overloaded when it cannot be taken."""
+        wait = self._estimate(self._queued + 1)
+        if wait > self.max_wait:
+            raise Overloaded(wait - self.max_wait)  # once that much of the queue is done
+        future: asyncio.Future[list[Hit]] = asyncio.get_running_loop().create_future()
+        self._users.setdefault(user_id, deque()).append(_Waiting(query, future))
+        self._queued += 1
+        self._wake.set()
+        self._tasks = [t for t in self._tasks if not t.done()]
+        while len(self._tasks) < self.workers:
+            number = len(self._tasks)
+            self._tasks.append(asyncio.create_task(self._work(number), name=f"search-{number}"))
+        return Ticket(wait, future)
+
+    def _estimate(self, position: int) -> float:
+        """Seconds until the question at `position` (1 = next) is answered: the batches being
+        searched finish, then everything up to it, at the recent cost per question, shared
+        among the workers."""
+        cost, now = self.seconds_per_question, time.monotonic()
+        left = sum(max(0.0, n * cost - (now - since)) for n, since in self._running.values())
+        return (left + position * cost) / self.workers
+
+    def _take(self) -> list[_Waiting]:
+        """The next batch: one question per user, in turn, up to max_batch. When questions are
+        left waiting even so, the queue is behind: the batch sheds the model's answer-sentence
+        refinement (`Query.model_sentence`), a quarter of a question's cost."""
+        batch: list[_Waiting] = []
+        for user_id in list(self._users):
+            if len(batch) >= self.max_batch:
+                break
+            waiting = self._users.pop(user_id)
+            batch.append(waiting.popleft())
+            if waiting:
+                self._users[user_id] = waiting  # back of the line
+        self._queued -= len(batch)
+        if self._queued:
+            for w in batch:
+                w.query = replace(w.query, model_sentence=False)
+        return batch
+
+    async def _work(self, number: int) -> None:
+        while True:
+            if not self._queued:
+                self._wake.clear()
+                await self._wake.wait()
+            batch = [w for w in self._take() if not w.future.done()]  # done: asker gave up
+            if not batch:
+                continue
+            started = time.monotonic()
+            self._running[number] = (len(batch), started)
+            try:
+                results = await asyncio.to_thread(self._search_many, [w.query for w in batch])
+            except Exception as exc:  # the whole batch failed (e.g. IndexNotReady)
+                for w in batch:
+                    if not w.future.done():
+                        w.future.set_exception(exc)
+            else:
+                for w, result in zip(batch, results, strict=True):
+                    if w.future.done():
+                        continue
+                    if isinstance(result, BaseException):
+                        w.future.set_exception(result)
+                    else:
+                        w.future.set_result(result)
+            finally:
+                per_question = (time.monotonic() - started) / len(batch)
+                self.seconds_per_question += SMOOTHING * (per_question - self.seconds_per_question)
+                del self._running[number]
+
+    async def close(self) -> None:
+        """Stop the worker; questions still waiting are cancelled."""
+        for waiting in self._users.values():
+            for w in waiting:
+                w.future.cancel()
+        self._users.clear()
+        self._queued = 0
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []

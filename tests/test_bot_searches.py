@@ -1,0 +1,153 @@
+"""The search queue: batches, fairness between users, back-pressure, errors (a fake search)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Sequence
+
+import pytest
+
+from bot import answers, messages
+from bot.ratelimit import RateLimiter
+from bot.searches import Overloaded, SearchQueue
+from bot.settings import Settings
+from bot.state import BotState
+from retrieval.errors import EmptyQuery, IndexNotReady, RetrievalError
+from retrieval.search import Query
+from retrieval.types import Hit
+from tests.test_bot_format import make_hit
+
+pytestmark = pytest.mark.asyncio
+
+
+class FakeSearch:
+    """Records each batch; the first batch blocks until `release` is set."""
+
+    def __init__(self, block_first: bool = False) -> None:
+        self.batches: list[list[str]] = []
+        self.release = threading.Event()
+        self.started = threading.Event()
+        self.block_first = block_first
+        self.fail: Exception | None = None
+
+    def __call__(self, queries: Sequence[Query]) -> list[list[Hit] | RetrievalError]:
+        self.batches.append([q.question for q in queries])
+        self.started.set()
+        if self.block_first and len(self.batches) == 1:
+            assert self.release.wait(5)
+        if self.fail is not None:
+            raise self.fail
+        return [
+            EmptyQuery("no letters") if q.question == "؟" else [make_hit(len(q.question))]
+            for q in queries
+        ]
+
+
+async def _until(event: threading.Event) -> None:
+    assert await asyncio.to_thread(event.wait, 5)
+
+
+async def test_a_lone_question_is_searched_at_once_alone() -> None:
+    search = FakeSearch()
+    queue = SearchQueue(search)
+    ticket = queue.submit(1, Query("سؤال"))
+    hits = await asyncio.wait_for(ticket.result, 5)
+    assert search.batches == [["سؤال"]] and hits[0].passage_id == len("سؤال")
+    await queue.close()
+
+
+async def test_questions_arriving_during_a_batch_are_searched_together_next() -> None:
+    search = FakeSearch(block_first=True)
+    queue = SearchQueue(search, max_batch=4)
+    first = queue.submit(1, Query("أول"))
+    await _until(search.started)
+    later = [queue.submit(user, Query(f"سؤال {user}")) for user in range(2, 8)]
+    assert queue.queued == 6 and all(t.wait > first.wait for t in later)
+    search.release.set()
+    await asyncio.wait_for(asyncio.gather(first.result, *(t.result for t in later)), 5)
+    assert [len(b) for b in search.batches] == [1, 4, 2]  # 6 waiting, batches of at most 4
+    await queue.close()
+
+
+async def test_a_batch_takes_one_question_per_user_in_turn() -> None:
+    search = FakeSearch(block_first=True)
+    queue = SearchQueue(search, max_batch=3)
+    blocker = queue.submit(0, Query("يشغل الدفعة الأولى"))
+    await _until(search.started)
+    flood = [queue.submit(1, Query(f"سيل {n}")) for n in range(6)]
+    others = [queue.submit(user, Query(f"مستخدم {user}")) for user in (2, 3)]
+    search.release.set()
+    await asyncio.wait_for(asyncio.gather(*(t.result for t in [blocker, *flood, *others])), 5)
+    # the flooder's six questions delay the other two users by no more than one batch
+    assert search.batches[1] == ["سيل 0", "مستخدم 2", "مستخدم 3"]
+    assert search.batches[2:] == [["سيل 1"], ["سيل 2"], ["سيل 3"], ["سيل 4"], ["سيل 5"]]
+    await queue.close()
+
+
+async def test_back_pressure_refuses_instead_of_queueing_forever() -> None:
+    search = FakeSearch(block_first=True)
+    queue = SearchQueue(search, max_wait=10.5)
+    queue.seconds_per_question = 1.0  # as if measured
+    queue.submit(0, Query("يشغل الدفعة"))  # ~1 s left of it
+    await _until(search.started)
+    tickets = [queue.submit(user % 3, Query("د")) for user in range(9)]
+    waits = [t.wait for t in tickets]
+    assert waits == sorted(waits) and 9.0 < waits[-1] <= 10.0
+    with pytest.raises(Overloaded) as full:
+        queue.submit(50, Query("هـ"))  # would wait past max_wait
+    assert full.value.retry_after > 0
+    assert queue.queued == 9  # the refused question was not queued
+    search.release.set()
+    await asyncio.wait_for(asyncio.gather(*(t.result for t in tickets)), 5)
+    await queue.close()
+
+
+async def test_errors_reach_only_their_own_askers() -> None:
+    search = FakeSearch()
+    queue = SearchQueue(search)
+    good, empty = queue.submit(1, Query("سؤال")), queue.submit(2, Query("؟"))
+    with pytest.raises(EmptyQuery):
+        await asyncio.wait_for(empty.result, 5)
+    assert (await good.result)[0].passage_id == 4
+    search.fail = IndexNotReady("no index")
+    tickets = [queue.submit(user, Query("سؤال")) for user in (1, 2)]
+    for ticket in tickets:
+        with pytest.raises(IndexNotReady):
+            await asyncio.wait_for(ticket.result, 5)
+    search.fail = None  # the worker survived a failed batch
+    assert (await asyncio.wait_for(queue.submit(3, Query("سؤال")).result, 5))[0]
+    await queue.close()
+
+
+async def test_close_cancels_what_waits() -> None:
+    search = FakeSearch(block_first=True)
+    queue = SearchQueue(search)
+    queue.submit(0, Query("يشغل الدفعة"))
+    await _until(search.started)
+    waiting = queue.submit(1, Query("ينتظر"))
+    await queue.close()
+    search.release.set()
+    assert waiting.result.cancelled()
+
+
+async def test_the_answer_path_warns_of_a_long_wait_and_refuses_past_capacity() -> None:
+    state = BotState(Settings(), RateLimiter(100))
+    state.searches = SearchQueue(FakeSearch(), max_wait=12.0)
+    told: list[str] = []
+
+    async def notify(text: str) -> None:
+        told.append(text)
+
+    found = await answers.search(state, 1, "سؤال سريع", notify=notify)
+    assert isinstance(found, answers.Found) and not told  # a quick answer needs no notice
+    state.queue.seconds_per_question = 5.0  # as if questions had been slow lately
+    found = await answers.search(state, 2, "سؤال ينتظر", notify=notify)
+    assert isinstance(found, answers.Found) and found.hits
+    assert told == [messages.DELAYED.format(seconds="5")]
+    state.queue.seconds_per_question = 13.0
+    refused = await answers.search(state, 3, "سؤال لا مكان له", notify=notify)
+    assert isinstance(refused, answers.Refused)
+    assert refused.text == messages.BUSY.format(seconds="1")
+    assert refused.toast == messages.TOAST_BUSY
+    await state.queue.close()
