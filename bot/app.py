@@ -36,7 +36,12 @@ log = logging.getLogger(__name__)
 ADMIN_COMMANDS = ("add", "delete", "reindex", "stats")
 # Updates are handled concurrently so that one slow search, or an admin's upload, never makes
 # other users wait; the heavy work itself runs in threads.
-CONCURRENT_UPDATES = 32
+CONCURRENT_UPDATES = 256
+# Connections to the Bot API. httpcore scans every pooled connection on each request, so
+# python-telegram-bot's default pool of 256 cost ~9 ms of CPU per message once a burst had
+# opened them all (benchmarks/load.py, profiled); 16 serve 30 messages a second with room.
+CONNECTIONS = 8
+POOL_TIMEOUT = 10.0  # seconds a request may wait for a free connection before it fails
 
 
 def open_library(settings: Settings) -> Library:
@@ -72,7 +77,12 @@ def build_application(
         .token(settings.token.get_secret_value())
         .base_url(settings.api_base_url)
         .base_file_url(settings.file_base_url)
-        .rate_limiter(MessageFloodLimiter(max_retries=settings.flood_retries))
+        .rate_limiter(
+            MessageFloodLimiter(
+                overall_max_rate=settings.flood_messages_per_second,
+                max_retries=settings.flood_retries,
+            )
+        )
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,
@@ -80,6 +90,8 @@ def build_application(
             )
         )
         .concurrent_updates(CONCURRENT_UPDATES)
+        .connection_pool_size(CONNECTIONS)
+        .pool_timeout(POOL_TIMEOUT)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode
+from telegram.constants import FloodLimit
 
 from bot.searches import MAX_BATCH, MAX_WAIT, WORKERS
 from retrieval.search import MAX_QUESTION_CHARS, MODES, Mode
@@ -64,6 +65,13 @@ class Settings(EnvSettings):
         MAX_QUESTION_CHARS, ge=10, le=MAX_QUESTION_CHARS, validation_alias="MAX_QUESTION_CHARS"
     )
     flood_retries: int = Field(3, ge=0, le=10, validation_alias="FLOOD_RETRIES")
+    flood_messages_per_second: float = Field(
+        FloodLimit.MESSAGES_PER_SECOND,
+        ge=0,
+        le=1000,
+        allow_inf_nan=False,
+        validation_alias="FLOOD_MESSAGES_PER_SECOND",
+    )
     search_batch: int = Field(MAX_BATCH, ge=1, le=64, validation_alias="SEARCH_BATCH")
     search_workers: int = Field(WORKERS, ge=1, le=8, validation_alias="SEARCH_WORKERS")
     max_wait_seconds: float = Field(
