@@ -35,8 +35,10 @@ CLOSEST_SHOWN = 3  # article titles offered when nothing is relevant enough
 CLOSEST_MIN_COVERAGE = 0.5
 INLINE_RESULTS = 5
 
-# A question expected to wait this long (seconds) in the search queue is told so first.
-DELAY_NOTICE_SECONDS = 3.0
+# A question expected to wait this long (seconds) in the search queue is told so first. Less
+# is shown by "typing…" alone (Telegram shows it for 5 s), and each notice is one more message
+# against Telegram's 30 a second, the very budget an overloaded bot lacks.
+DELAY_NOTICE_SECONDS = 8.0
 
 Send = Callable[[str, InlineKeyboardMarkup | None], Awaitable[object]]
 Typing = Callable[[], Awaitable[None]]

@@ -37,12 +37,13 @@ MAX_BATCH = 16
 # Refuse a question that would wait longer than this (seconds): past it an answer is worth less
 # than an honest "ask again".
 MAX_WAIT = 20.0
-# Seconds per question assumed before any batch was measured: the cost of one alone.
-FIRST_ESTIMATE = 0.1
-SMOOTHING = 0.3  # weight of the newest batch in the running cost per question
+# Seconds per question assumed before any batch was measured: about its share of a full
+# batch in the bot on a 2-core machine (benchmarks/load.py).
+FIRST_ESTIMATE = 0.08
+SMOOTHING = 0.3  # weight of the newest full batch in the running cost per question
 # Batches searched at once: while one runs Python (one core, the GIL), another's model work
 # can use the other core.
-WORKERS = 1
+WORKERS = 2
 
 
 class Overloaded(Exception):
@@ -163,8 +164,11 @@ class SearchQueue:
                     else:
                         w.future.set_result(result)
             finally:
+                # A lone question costs several times its share of a full batch: small
+                # batches move the estimate little, so a burst's first ones do not inflate it.
                 per_question = (time.monotonic() - started) / len(batch)
-                self.seconds_per_question += SMOOTHING * (per_question - self.seconds_per_question)
+                weight = SMOOTHING * len(batch) / self.max_batch
+                self.seconds_per_question += weight * (per_question - self.seconds_per_question)
                 del self._running[number]
 
     async def close(self) -> None:

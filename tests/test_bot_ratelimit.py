@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
+
 import pytest
 
-from bot.ratelimit import RateLimiter
+from bot.ratelimit import MessageFloodLimiter, RateLimiter
 
 
 class Clock:
@@ -56,3 +59,28 @@ def test_idle_users_are_evicted() -> None:
 def test_rejects_nonsense_configuration() -> None:
     with pytest.raises(ValueError):
         RateLimiter(0)
+
+
+@pytest.mark.asyncio
+async def test_flood_limiter_counts_messages_and_lets_chat_actions_through() -> None:
+    limiter = MessageFloodLimiter(overall_max_rate=1, overall_time_period=60)
+    await limiter.initialize()
+    sent: list[str] = []
+
+    def call(endpoint: str) -> Awaitable[object]:
+        async def callback() -> bool:
+            sent.append(endpoint)
+            return True
+
+        data = {"chat_id": 42}
+        return limiter.process_request(callback, (), {}, endpoint, data, None)
+
+    await asyncio.wait_for(call("sendMessage"), 1)  # the one message slot of this minute
+    for _ in range(5):  # typing actions do not wait for a slot
+        await asyncio.wait_for(call("sendChatAction"), 1)
+    second = asyncio.ensure_future(call("sendMessage"))
+    await asyncio.sleep(0.3)
+    assert not second.done()  # a second message waits for the next slot
+    second.cancel()
+    assert sent == ["sendMessage"] + ["sendChatAction"] * 5
+    await limiter.shutdown()

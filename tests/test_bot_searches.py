@@ -87,13 +87,16 @@ async def test_a_batch_takes_one_question_per_user_in_turn() -> None:
 
 async def test_back_pressure_refuses_instead_of_queueing_forever() -> None:
     search = FakeSearch(block_first=True)
-    queue = SearchQueue(search, max_wait=10.5)
+    queue = SearchQueue(search, max_wait=10.5, workers=1)
     queue.seconds_per_question = 1.0  # as if measured
     queue.submit(0, Query("يشغل الدفعة"))  # ~1 s left of it
     await _until(search.started)
     tickets = [queue.submit(user % 3, Query("د")) for user in range(9)]
     waits = [t.wait for t in tickets]
     assert waits == sorted(waits) and 9.0 < waits[-1] <= 10.0
+    queue.workers = 2  # two batches at a time: half the wait
+    assert queue._estimate(9) == pytest.approx(waits[-1] / 2, abs=0.1)
+    queue.workers = 1
     with pytest.raises(Overloaded) as full:
         queue.submit(50, Query("هـ"))  # would wait past max_wait
     assert full.value.retry_after > 0
@@ -133,7 +136,7 @@ async def test_close_cancels_what_waits() -> None:
 
 async def test_the_answer_path_warns_of_a_long_wait_and_refuses_past_capacity() -> None:
     state = BotState(Settings(), RateLimiter(100))
-    state.searches = SearchQueue(FakeSearch(), max_wait=12.0)
+    state.searches = SearchQueue(FakeSearch(), max_wait=12.0, workers=1)
     told: list[str] = []
 
     async def notify(text: str) -> None:
@@ -141,10 +144,10 @@ async def test_the_answer_path_warns_of_a_long_wait_and_refuses_past_capacity() 
 
     found = await answers.search(state, 1, "سؤال سريع", notify=notify)
     assert isinstance(found, answers.Found) and not told  # a quick answer needs no notice
-    state.queue.seconds_per_question = 5.0  # as if questions had been slow lately
+    state.queue.seconds_per_question = 9.0  # as if questions had been slow lately
     found = await answers.search(state, 2, "سؤال ينتظر", notify=notify)
     assert isinstance(found, answers.Found) and found.hits
-    assert told == [messages.DELAYED.format(seconds="5")]
+    assert told == [messages.DELAYED.format(seconds="9")]
     state.queue.seconds_per_question = 13.0
     refused = await answers.search(state, 3, "سؤال لا مكان له", notify=notify)
     assert isinstance(refused, answers.Refused)
