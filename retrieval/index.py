@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
 import numpy as np
 
@@ -424,6 +424,25 @@ def _embed_pending(
         from tqdm import tqdm
 
         bar = tqdm(total=len(pending), unit="passage", desc="embedding", smoothing=0.05)
+    with readers.building() if readers is not None else contextlib.nullcontext():
+        _encode_batches(pending, store, catalog, corpus, encoder, readers, bar, progress)
+    if bar is not None:
+        bar.close()
+    return len(pending), reused
+
+
+def _encode_batches(
+    pending: Sequence[tuple[int, bytes]],
+    store: EmbeddingStore,
+    catalog: Catalog,
+    corpus: CorpusSource,
+    encoder: Encoder,
+    readers: Readers | None,
+    bar: Any,
+    progress: Progress | None,
+) -> None:
+    """Encode and store `pending` (passage id, embedding key) shortest first, EMBED_BATCH at a
+    time or as `readers` say, each batch stored before it is served."""
     done = 0
     while done < len(pending):
         size = readers.before_batch(EMBED_BATCH) if readers is not None else EMBED_BATCH
@@ -439,6 +458,3 @@ def _embed_pending(
             bar.update(len(batch))
         if progress is not None:
             progress(done, len(pending))
-    if bar is not None:
-        bar.close()
-    return done, reused

@@ -51,3 +51,20 @@ def test_without_a_policy_nothing_changes() -> None:
     readers = Readers(YieldPolicy())
     with readers.reading():
         assert readers.before_batch(16) == 16
+
+
+def test_while_questions_are_asked_the_model_gets_fewer_threads_until_the_build_ends() -> None:
+    import torch
+
+    before = torch.get_num_threads()
+    readers = Readers(YieldPolicy(busy_threads=1))
+    with readers.building():
+        with readers.reading():
+            readers.before_batch(16)
+            assert torch.get_num_threads() == 1  # for the build and the question alike
+        time.sleep(RECENT + 0.1)
+        readers.before_batch(16)
+        assert torch.get_num_threads() == before  # quiet again: every thread back
+        with readers.reading():
+            readers.before_batch(16)
+    assert torch.get_num_threads() == before  # restored when the build ends
