@@ -131,12 +131,14 @@ class Library:
     ) -> list[Hit]:
         """Best passages for a question (see Retriever.search)."""
         self._serve_current()
+        self.readers.reading_threads()
         with self.readers.reading():
             return self.retriever.search(question, k, mode=mode, offset=offset, fold=fold)
 
     def search_many(self, queries: Sequence[Query]) -> list[list[Hit] | RetrievalError]:
         """Several questions in one batch (see Retriever.search_many)."""
         self._serve_current()
+        self.readers.reading_threads()
         with self.readers.reading():
             return self.retriever.search_many(queries)
 

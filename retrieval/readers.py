@@ -2,11 +2,12 @@
 
 Questions and a build share two cores and one model. `Readers` counts the searches in flight;
 before each batch of passages the build asks it how to go on (`before_batch`). The policy can
-give the model one thread while questions are being asked (two threads each for a build and a
-question oversubscribe two cores), wait for the questions in flight to finish (at most
-`max_pause` seconds, so a build under steady load still advances) and encode smaller batches
-(a question that arrives meanwhile waits behind fewer passages). benchmarks/build_yield.py
-measures them against each other; fewer threads won (README, "Many users at once").
+give a build in a serving process one torch thread (a build and a question with two threads
+each oversubscribe two cores), wait for the questions in flight to finish (at most `max_pause`
+seconds, so a build under steady load still advances) and encode smaller batches while
+questions keep coming (one arriving meanwhile waits behind fewer passages).
+benchmarks/build_yield.py measures them against each other; fewer threads won (README, "Many
+users at once").
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from dataclasses import dataclass
 class YieldPolicy:
     """How a build gives way to questions.
 
-    A build is contended while a search runs or ran during the last RECENT seconds; then:
-    busy_threads: torch threads for the whole process (questions included) while it encodes.
-    max_pause: seconds a batch of passages waits at most for the searches in flight to end.
+    busy_threads: torch threads of a build in a process that answers questions.
+    A build is contended while a search runs or ran during the last RECENT seconds; then
+    max_pause: seconds a batch of passages waits at most for the searches in flight to end;
     busy_batch: passages per encoder call.
     """
 
@@ -35,8 +36,7 @@ class YieldPolicy:
 
 NO_YIELD = YieldPolicy()
 # Chosen with benchmarks/build_yield.py (bundled corpus, a full re-embed while 10 questions/s
-# are asked, one run): question p95 194 ms against 373 without yielding (151 with no build),
-# for a build 1.99x as long as alone against 1.90x.
+# are asked): see the README's "Many users at once".
 DEFAULT_YIELD = YieldPolicy(busy_threads=1)
 RECENT = 0.5  # seconds after a search during which the build still counts as contended
 
@@ -50,7 +50,9 @@ class Readers:
         self._last_end = float("-inf")
         self._idle = threading.Condition()
         self.paused_seconds = 0.0  # total time builds waited for questions
-        self._threads_before: int | None = None  # torch threads to restore after a build
+        self._building = 0  # builds encoding with busy_threads
+        self._normal_threads: int | None = None  # torch threads before the first such build
+        self._local = threading.local()  # the count a search thread last set
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[None]:
@@ -80,29 +82,49 @@ class Readers:
                 self._idle.wait_for(lambda: not self._active, timeout=policy.max_pause)
             contended = self._active > 0 or time.monotonic() - self._last_end < RECENT
         self.paused_seconds += time.monotonic() - started
-        if policy.busy_threads is not None:
-            self._set_threads(policy.busy_threads if contended else None)
         if contended and policy.busy_batch is not None:
             return max(1, min(batch, policy.busy_batch))
         return batch
 
     @contextlib.contextmanager
     def building(self) -> Iterator[None]:
-        """Around a build's encoding: the model's thread count is restored when it ends."""
+        """Around a build's encoding, in the thread that encodes: in a process that answers
+        questions the build runs on `busy_threads` torch threads, and so do searches meanwhile
+        (`reading_threads`); when it ends, every thread gets its count back."""
+        threads = self.policy.busy_threads
+        if threads is None or not self.served:
+            yield
+            return
+        import torch
+
+        with self._idle:
+            if self._normal_threads is None:
+                self._normal_threads = torch.get_num_threads()
+            normal = self._normal_threads
+            self._building += 1
+        torch.set_num_threads(threads)
         try:
             yield
         finally:
-            self._set_threads(None)
+            with self._idle:
+                self._building -= 1
+            torch.set_num_threads(normal)
 
-    def _set_threads(self, threads: int | None) -> None:
-        """Give torch `threads` threads (process-wide), or None: the count from before."""
-        import torch
+    def reading_threads(self) -> None:
+        """Before a search's model work, in its thread: `busy_threads` torch threads while a
+        build encodes, the usual count otherwise (torch's count is per thread; this one sets
+        it only when it must change)."""
+        busy, normal = self.policy.busy_threads, self._normal_threads
+        if busy is None or normal is None:
+            return  # no build has changed anything yet
+        wanted = busy if self._building else normal
+        if getattr(self._local, "threads", normal) != wanted:
+            import torch
 
-        if threads is None:
-            if self._threads_before is not None:
-                torch.set_num_threads(self._threads_before)
-                self._threads_before = None
-            return
-        if self._threads_before is None:
-            self._threads_before = torch.get_num_threads()
-        torch.set_num_threads(threads)
+            torch.set_num_threads(wanted)
+            self._local.threads = wanted
+
+    @property
+    def served(self) -> bool:
+        """Whether this process has answered a question (a bot has; a CLI build has not)."""
+        return self._last_end > float("-inf") or self._active > 0

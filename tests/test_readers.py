@@ -53,18 +53,48 @@ def test_without_a_policy_nothing_changes() -> None:
         assert readers.before_batch(16) == 16
 
 
-def test_while_questions_are_asked_the_model_gets_fewer_threads_until_the_build_ends() -> None:
+def test_a_build_in_a_serving_process_runs_on_fewer_threads_until_it_ends() -> None:
     import torch
 
     before = torch.get_num_threads()
     readers = Readers(YieldPolicy(busy_threads=1))
+    with readers.building():  # nothing answered yet (a CLI build): every thread
+        assert torch.get_num_threads() == before
+    with readers.reading():
+        pass
     with readers.building():
-        with readers.reading():
-            readers.before_batch(16)
-            assert torch.get_num_threads() == 1  # for the build and the question alike
-        time.sleep(RECENT + 0.1)
-        readers.before_batch(16)
-        assert torch.get_num_threads() == before  # quiet again: every thread back
-        with readers.reading():
-            readers.before_batch(16)
+        assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == before  # restored when the build ends
+    with Readers(YieldPolicy()).building():
+        assert torch.get_num_threads() == before  # no policy: untouched
+
+
+def test_searches_during_a_build_run_on_fewer_threads_and_get_them_back_after() -> None:
+    import torch
+
+    before = torch.get_num_threads()
+    readers = Readers(YieldPolicy(busy_threads=1))
+    with readers.reading():
+        pass
+    seen: list[int] = []
+    during, ended = threading.Event(), threading.Event()
+
+    def search_worker() -> None:  # one thread, like the bot's: a search during, one after
+        during.wait(5)
+        readers.reading_threads()
+        seen.append(torch.get_num_threads())
+        ended.wait(5)
+        readers.reading_threads()
+        seen.append(torch.get_num_threads())
+
+    worker = threading.Thread(target=search_worker)
+    worker.start()
+    with readers.building():
+        during.set()
+        while not seen:
+            time.sleep(0.01)
+    torch.set_num_threads(1)  # what this worker's thread count would still be
+    ended.set()
+    worker.join()
+    assert seen == [1, before]
+    torch.set_num_threads(before)
