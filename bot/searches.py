@@ -17,7 +17,6 @@ is told to ask again). How many questions one user may send is the rate limiter'
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import OrderedDict, deque
@@ -90,7 +89,9 @@ class SearchQueue:
         self.workers = workers
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self._running: dict[int, tuple[int, float]] = {}  # worker -> (questions, since)
+        self._running: dict[object, tuple[int, float]] = {}  # batch -> (questions, since)
+        self._in_flight: dict[object, list[_Waiting]] = {}
+        self._closed = False
         self.seconds_per_question = FIRST_ESTIMATE
 
     @property
@@ -100,7 +101,9 @@ class SearchQueue:
 
     def submit(self, user_id: int, query: Query) -> Ticket:
         """Queue `query` for `user_id`; raise Overloaded when it cannot be taken."""
-        wait = self._estimate(self._queued + 1)
+        if self._closed:
+            raise Overloaded(self.max_wait)
+        wait = self._estimate(self._ahead(user_id) + 1)
         if wait > self.max_wait:
             raise Overloaded(wait - self.max_wait)  # once that much of the queue is done
         future: asyncio.Future[list[Hit]] = asyncio.get_running_loop().create_future()
@@ -109,9 +112,15 @@ class SearchQueue:
         self._wake.set()
         self._tasks = [t for t in self._tasks if not t.done()]
         while len(self._tasks) < self.workers:
-            number = len(self._tasks)
-            self._tasks.append(asyncio.create_task(self._work(number), name=f"search-{number}"))
+            self._tasks.append(asyncio.create_task(self._work(), name="search-worker"))
         return Ticket(wait, future)
+
+    def _ahead(self, user_id: int) -> int:
+        """Questions searched before this user's next one: batches take one per user in turn,
+        so the user's own waiting ones and, of every other user's, up to one more than that."""
+        own = len(self._users.get(user_id, ()))
+        others = sum(min(len(w), own + 1) for u, w in self._users.items() if u != user_id)
+        return own + others
 
     def _estimate(self, position: int) -> float:
         """Seconds until the question at `position` (1 = next) is answered: the batches being
@@ -139,47 +148,55 @@ class SearchQueue:
                 w.query = replace(w.query, model_sentence=False)
         return batch
 
-    async def _work(self, number: int) -> None:
+    async def _work(self) -> None:
         while True:
             if not self._queued:
                 self._wake.clear()
                 await self._wake.wait()
             batch = [w for w in self._take() if not w.future.done()]  # done: asker gave up
-            if not batch:
-                continue
-            started = time.monotonic()
-            self._running[number] = (len(batch), started)
-            try:
-                results = await asyncio.to_thread(self._search_many, [w.query for w in batch])
-            except Exception as exc:  # the whole batch failed (e.g. IndexNotReady)
-                for w in batch:
-                    if not w.future.done():
-                        w.future.set_exception(exc)
-            else:
-                for w, result in zip(batch, results, strict=True):
-                    if w.future.done():
-                        continue
-                    if isinstance(result, BaseException):
-                        w.future.set_exception(result)
-                    else:
-                        w.future.set_result(result)
-            finally:
-                # A lone question costs several times its share of a full batch: small
-                # batches move the estimate little, so a burst's first ones do not inflate it.
-                per_question = (time.monotonic() - started) / len(batch)
-                weight = SMOOTHING * len(batch) / self.max_batch
-                self.seconds_per_question += weight * (per_question - self.seconds_per_question)
-                del self._running[number]
+            if batch:
+                await self._search(batch)
+
+    async def _search(self, batch: list[_Waiting]) -> None:
+        """Search one batch and hand each asker its result; whatever goes wrong reaches the
+        askers as an exception (none is left waiting), and the worker goes on."""
+        started = time.monotonic()
+        key = object()
+        self._running[key] = (len(batch), started)
+        self._in_flight[key] = batch
+        try:
+            results = await asyncio.to_thread(self._search_many, [w.query for w in batch])
+            if len(results) != len(batch):
+                raise RuntimeError(f"{len(results)} results for {len(batch)} questions")
+            for w, result in zip(batch, results, strict=True):
+                if w.future.done():
+                    continue
+                if isinstance(result, BaseException):
+                    w.future.set_exception(result)
+                else:
+                    w.future.set_result(result)
+        except Exception as exc:  # the whole batch failed (e.g. IndexNotReady)
+            for w in batch:
+                if not w.future.done():
+                    w.future.set_exception(exc)
+        finally:
+            del self._running[key], self._in_flight[key]
+            # A lone question costs several times its share of a full batch: small batches
+            # move the estimate little, so a burst's first ones do not inflate it.
+            per_question = (time.monotonic() - started) / len(batch)
+            weight = SMOOTHING * len(batch) / self.max_batch
+            self.seconds_per_question += weight * (per_question - self.seconds_per_question)
 
     async def close(self) -> None:
-        """Stop the worker; questions still waiting are cancelled."""
-        for waiting in self._users.values():
+        """Stop the workers; questions waiting or being searched are cancelled, new ones
+        refused."""
+        self._closed = True
+        for waiting in [*self._users.values(), *self._in_flight.values()]:
             for w in waiting:
                 w.future.cancel()
         self._users.clear()
         self._queued = 0
         for task in self._tasks:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []

@@ -91,7 +91,7 @@ async def test_back_pressure_refuses_instead_of_queueing_forever() -> None:
     queue.seconds_per_question = 1.0  # as if measured
     queue.submit(0, Query("يشغل الدفعة"))  # ~1 s left of it
     await _until(search.started)
-    tickets = [queue.submit(user % 3, Query("د")) for user in range(9)]
+    tickets = [queue.submit(user, Query("د")) for user in range(1, 10)]
     waits = [t.wait for t in tickets]
     assert waits == sorted(waits) and 9.0 < waits[-1] <= 10.0
     queue.workers = 2  # two batches at a time: half the wait
@@ -103,6 +103,22 @@ async def test_back_pressure_refuses_instead_of_queueing_forever() -> None:
     assert queue.queued == 9  # the refused question was not queued
     search.release.set()
     await asyncio.wait_for(asyncio.gather(*(t.result for t in tickets)), 5)
+    await queue.close()
+
+
+async def test_wait_estimates_follow_the_turns_not_the_arrival_order() -> None:
+    search = FakeSearch(block_first=True)
+    queue = SearchQueue(search, max_wait=100.0, workers=1)
+    queue.seconds_per_question = 1.0
+    queue.submit(0, Query("يشغل الدفعة"))
+    await _until(search.started)
+    flood = [queue.submit(1, Query(f"سيل {n}")) for n in range(8)]
+    newcomer = queue.submit(2, Query("سؤال"))
+    # behind one of the flooder's questions, not all eight
+    assert newcomer.wait == pytest.approx(flood[1].wait, abs=0.05)
+    assert newcomer.wait < flood[2].wait
+    search.release.set()
+    await asyncio.wait_for(asyncio.gather(newcomer.result, *(t.result for t in flood)), 5)
     await queue.close()
 
 
@@ -123,15 +139,28 @@ async def test_errors_reach_only_their_own_askers() -> None:
     await queue.close()
 
 
-async def test_close_cancels_what_waits() -> None:
+async def test_close_cancels_what_waits_and_what_is_searched_and_refuses_more() -> None:
     search = FakeSearch(block_first=True)
     queue = SearchQueue(search)
-    queue.submit(0, Query("يشغل الدفعة"))
+    searched = queue.submit(0, Query("يشغل الدفعة"))
     await _until(search.started)
     waiting = queue.submit(1, Query("ينتظر"))
     await queue.close()
     search.release.set()
-    assert waiting.result.cancelled()
+    assert waiting.result.cancelled() and searched.result.cancelled()
+    with pytest.raises(Overloaded):
+        queue.submit(2, Query("بعد الإغلاق"))
+
+
+async def test_a_search_that_answers_wrongly_fails_its_askers_and_the_worker_goes_on() -> None:
+    def wrong(queries: Sequence[Query]) -> list[list[Hit] | RetrievalError]:
+        return [] if queries[0].question == "خطأ" else [[make_hit(1)] for _ in queries]
+
+    queue = SearchQueue(wrong)
+    with pytest.raises(RuntimeError):
+        await asyncio.wait_for(queue.submit(1, Query("خطأ")).result, 5)
+    assert await asyncio.wait_for(queue.submit(1, Query("سؤال")).result, 5)
+    await queue.close()
 
 
 async def test_the_answer_path_warns_of_a_long_wait_and_refuses_past_capacity() -> None:
