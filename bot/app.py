@@ -35,12 +35,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 ADMIN_COMMANDS = ("add", "delete", "reindex", "stats")
 # Updates are handled concurrently so that one slow search, or an admin's upload, never makes
-# other users wait; the heavy work itself runs in threads.
-CONCURRENT_UPDATES = 256
+# other users wait; the heavy work itself runs in threads. High enough that a burst reaches
+# the search queue (bot/searches.py), whose turns, wait estimates and refusals apply only to
+# what it sees: MAX_WAIT_SECONDS of questions is a few hundred.
+CONCURRENT_UPDATES = 4096
 # Connections to the Bot API. httpcore scans every pooled connection on each request, so
-# python-telegram-bot's default pool of 256 cost ~9 ms of CPU per message once a burst had
-# opened them all (benchmarks/load.py, profiled); 16 serve 30 messages a second with room.
-CONNECTIONS = 8
+# python-telegram-bot's default pool of 256 cost a busy bot much of a message's CPU once a
+# burst had opened them all (benchmarks/load.py, profiled); 16 carry Telegram's 30 messages
+# and as many "typing…" actions a second at round trips up to ~250 ms.
+CONNECTIONS = 16
 POOL_TIMEOUT = 10.0  # seconds a request may wait for a free connection before it fails
 
 

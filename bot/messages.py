@@ -88,7 +88,7 @@ FILES_ADMINS_ONLY = "إضافة الملفات إلى المكتبة متاحة 
 RATE_LIMITED = "أرسلت أسئلة كثيرة في وقت قصير. انتظر {seconds} ثانية ثم أعد المحاولة من فضلك."
 NOT_READY = "المكتبة تُجهَّز الآن. حاول بعد قليل من فضلك."
 SEARCH_FAILED = "تعذّر البحث الآن. حاول بعد قليل من فضلك."
-# Past capacity (bot/queue.py): a question that will wait is told so; one that cannot be taken
+# Past capacity (bot/searches.py): a question that will wait is told so; one that cannot be taken
 # is refused, never dropped in silence. The prefixes let a load benchmark tell them apart.
 DELAYED_PREFIX = "⏳"
 DELAYED = DELAYED_PREFIX + " تصلني أسئلة كثيرة الآن؛ سأجيبك خلال {seconds} ثانية تقريباً."

@@ -81,6 +81,13 @@ class Settings(EnvSettings):
     log_level: str = Field("INFO", validation_alias="LOG_LEVEL")
     library: LibrarySettings = Field(default_factory=LibrarySettings)
 
+    @field_validator("flood_messages_per_second")
+    @classmethod
+    def _flood_rate(cls, value: float) -> float:
+        if 0 < value < 1:
+            raise ValueError("must be 0 (no limit) or at least 1 message a second")
+        return value
+
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _admin_ids(cls, value: Any) -> Any:

@@ -102,13 +102,13 @@ class Readers:
                 self._normal_threads = torch.get_num_threads()
             normal = self._normal_threads
             self._building += 1
-        torch.set_num_threads(threads)
+            torch.set_num_threads(threads)
         try:
             yield
         finally:
             with self._idle:
                 self._building -= 1
-            torch.set_num_threads(normal)
+                torch.set_num_threads(normal)
 
     def reading_threads(self) -> None:
         """Before a search's model work, in its thread: `busy_threads` torch threads while a
@@ -117,12 +117,13 @@ class Readers:
         busy, normal = self.policy.busy_threads, self._normal_threads
         if busy is None or normal is None:
             return  # no build has changed anything yet
-        wanted = busy if self._building else normal
-        if getattr(self._local, "threads", normal) != wanted:
-            import torch
+        import torch
 
-            torch.set_num_threads(wanted)
-            self._local.threads = wanted
+        with self._idle:  # a build cannot end between the check and the setting
+            wanted = busy if self._building else normal
+            if getattr(self._local, "threads", None) != wanted or torch.get_num_threads() != wanted:
+                torch.set_num_threads(wanted)
+                self._local.threads = wanted
 
     @property
     def served(self) -> bool:

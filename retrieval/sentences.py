@@ -14,10 +14,10 @@ from retrieval.arabic import analyze_document, analyze_query
 # exact overlap 0.811 answer_in_sentence, with fuzzy matches 0.820.
 FUZZY_THRESHOLD: Final = 0.4
 PARTIAL_CREDIT: Final = 0.5
-# Weight of the question/sentence cosine where the words leave a close call (first hit only: one
-# encoder call per question). ARCD-train answer_in_sentence 0.816 -> 0.824, ARCD-test 0.835 ->
-# 0.840; question latency median unchanged, p95 28 -> 74 ms (benchmarks/latency.py, 300 ARCD-test
-# questions).
+# Weight of the question/sentence cosine where the words leave a close call (first hit only:
+# one encoder call per batch of questions, shed by a bot that is behind). When introduced:
+# ARCD-train answer_in_sentence 0.816 -> 0.824, ARCD-test 0.835 -> 0.840; question latency
+# median unchanged, p95 28 -> 74 ms (benchmarks/latency.py, 300 ARCD-test questions).
 DENSE_WEIGHT: Final = 1.0
 # Sentences scoring within this share of the best are a close call the model decides (at most
 # MAX_CLOSE_CALLS of them: each costs ~6 ms of encoding on this project's 2-core machine).

@@ -63,6 +63,9 @@ def test_reads_every_variable() -> None:
         {"MIN_RELEVANCE": "high"},
         {"TELEGRAM_BASE_URL": "api.telegram.org"},
         {"WEBHOOK_PORT": "70000"},
+        {"FLOOD_MESSAGES_PER_SECOND": "0.5"},
+        {"SEARCH_WORKERS": "0"},
+        {"MAX_WAIT_SECONDS": "0"},
     ],
 )
 def test_malformed_values_name_the_variable(env: dict[str, str]) -> None:
