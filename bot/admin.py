@@ -14,7 +14,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot import messages
-from bot.format import digits, escape, format_date, shorten
+from bot.format import counted, digits, escape, format_date, shorten
 from bot.records import UsageStats, record_admin_action, usage_stats
 from bot.state import BotState, get_state, message_of, sender_id
 from retrieval.errors import BuildInProgress, RetrievalError
@@ -276,16 +276,10 @@ def format_progress(done: int, total: int, seconds: float) -> str:
 def _duration(seconds: float) -> str:
     """About how long, in Arabic: seconds under two minutes, minutes under two hours."""
     if seconds < 120:
-        return _counted(round(seconds), messages.SECONDS)
+        return counted(round(seconds), messages.SECONDS)
     if seconds < 7200:
-        return _counted(round(seconds / 60), messages.MINUTES)
-    return _counted(round(seconds / 3600), messages.HOURS)
-
-
-def _counted(n: int, forms: tuple[str, str, str, str]) -> str:
-    one, two, few, many = forms
-    form = one if n == 1 else two if n == 2 else few if 3 <= n <= 10 else many
-    return form.format(n=digits(max(n, 0)))
+        return counted(round(seconds / 60), messages.MINUTES)
+    return counted(round(seconds / 3600), messages.HOURS)
 
 
 async def _edit(status: Message, text: str) -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from telegram import InlineKeyboardMarkup
 
 from bot import messages
-from bot.format import cut_at_word, digits, format_answer, format_no_answer
+from bot.format import counted, cut_at_word, format_answer, format_no_answer
 from bot.keyboards import answer_keyboard, articles_keyboard, new_question_id
 from bot.records import QueryRecord, log_query
 from bot.searches import Overloaded
@@ -99,7 +99,7 @@ async def search(
         return Refused(empty, messages.SEARCH_FAILED)
     decision = state.limiter.check(user_id)
     if not decision.allowed:
-        seconds = digits(decision.retry_seconds)
+        seconds = counted(decision.retry_seconds, messages.SECONDS)
         notice = messages.RATE_LIMITED.format(seconds=seconds) if decision.notify else None
         return Refused(notice, messages.TOAST_RATE_LIMITED)
     # a page and a look at the next one, which needs only the relevance of its hits
@@ -109,10 +109,11 @@ async def search(
     try:
         ticket = state.queue.submit(user_id, query)
     except Overloaded as busy:
-        seconds = digits(max(1, math.ceil(busy.retry_after)))
+        seconds = counted(max(1, math.ceil(busy.retry_after)), messages.SECONDS)
         return Refused(messages.BUSY.format(seconds=seconds), messages.TOAST_BUSY)
     if notify is not None and ticket.wait >= DELAY_NOTICE_SECONDS:
-        await notify(messages.DELAYED.format(seconds=digits(math.ceil(ticket.wait))))
+        wait = counted(math.ceil(ticket.wait), messages.SECONDS)
+        await notify(messages.DELAYED.format(seconds=wait))
     try:
         hits = (await asyncio.gather(typing(), ticket.result))[1] if typing else await ticket.result
     except EmptyQuery:  # only punctuation or emoji

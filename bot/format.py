@@ -52,6 +52,14 @@ def _text(text: str) -> str:
     return escape(isolate(text))
 
 
+def counted(n: int, forms: tuple[str, str, str, str]) -> str:
+    """`n` of something with the noun agreeing in Arabic: forms for 1, 2, 3-10 and 11 up
+    (e.g. messages.SECONDS: ثانية واحدة، ثانيتان، 3 ثوانٍ، 45 ثانية)."""
+    one, two, few, many = forms
+    form = one if n == 1 else two if n == 2 else few if 3 <= n <= 10 else many
+    return form.format(n=digits(max(n, 0)))
+
+
 def digits(value: int | str) -> str:
     """A number as the bot writes it: Western digits (0-9), the digits of the corpus itself
     (99 % of the digits in the bundled news), so that the bot's own numbers match the quoted

@@ -85,17 +85,16 @@ TEXT_ONLY = "أفهم الأسئلة المكتوبة فقط. اكتب سؤال�
 EDITED_MESSAGE = "لاحظت أنك عدّلت رسالتك. أرسل السؤال المعدّل في رسالة جديدة لأبحث عنه."
 UNKNOWN_COMMAND = f"لا أعرف هذا الأمر. الأوامر المتاحة: {START} و{HELP_COMMAND} و{ASK}."
 FILES_ADMINS_ONLY = "إضافة الملفات إلى المكتبة متاحة للمشرفين فقط. يمكنك أن تسألني نصاً."
-RATE_LIMITED = "أرسلت أسئلة كثيرة في وقت قصير. انتظر {seconds} ثانية ثم أعد المحاولة من فضلك."
+RATE_LIMITED = "أرسلت أسئلة كثيرة في وقت قصير. انتظر {seconds} ثم أعد المحاولة من فضلك."
 NOT_READY = "المكتبة تُجهَّز الآن. حاول بعد قليل من فضلك."
 SEARCH_FAILED = "تعذّر البحث الآن. حاول بعد قليل من فضلك."
 # Past capacity (bot/searches.py): a question that will wait is told so; one that cannot be taken
 # is refused, never dropped in silence. The prefixes let a load benchmark tell them apart.
 DELAYED_PREFIX = "⏳"
-DELAYED = DELAYED_PREFIX + " تصلني أسئلة كثيرة الآن؛ سأجيبك خلال {seconds} ثانية تقريباً."
+DELAYED = DELAYED_PREFIX + " تصلني أسئلة كثيرة الآن؛ سأجيبك خلال {seconds} تقريباً."
 BUSY_PREFIX = "🚦"
 BUSY = (
-    BUSY_PREFIX
-    + " الأسئلة كثيرة جداً الآن فلم أستطع قبول سؤالك. أعد إرساله بعد {seconds} ثانية من فضلك."
+    BUSY_PREFIX + " الأسئلة كثيرة جداً الآن فلم أستطع قبول سؤالك. أعد إرساله بعد {seconds} من فضلك."
 )
 ERROR_APOLOGY = "عذراً، حدث خطأ غير متوقع. حاول مرة أخرى بعد قليل."
 

@@ -13,6 +13,7 @@ from bot import messages
 from bot.format import (
     RLM,
     TELEGRAM_LIMIT,
+    counted,
     excerpt,
     format_answer,
     format_article,
@@ -340,3 +341,15 @@ def test_excerpt_with_no_room_for_a_word_shows_no_empty_bold() -> None:
     text = "جملة أولى. جملة ثانية طويلة جدا جدا. جملة ثالثة."
     cut = excerpt(text, (11, 36), 3)
     assert cut.text == "…" and "<b></b>" not in cut.html()
+
+
+def test_counted_seconds_agree_with_their_number() -> None:
+    forms = messages.SECONDS
+    assert [counted(n, forms) for n in (1, 2, 3, 10, 11, 45)] == [
+        "ثانية واحدة",
+        "ثانيتان",
+        "3 ثوانٍ",
+        "10 ثوانٍ",
+        "11 ثانية",
+        "45 ثانية",
+    ]

@@ -176,10 +176,10 @@ async def test_the_answer_path_warns_of_a_long_wait_and_refuses_past_capacity() 
     state.queue.seconds_per_question = 9.0  # as if questions had been slow lately
     found = await answers.search(state, 2, "سؤال ينتظر", notify=notify)
     assert isinstance(found, answers.Found) and found.hits
-    assert told == [messages.DELAYED.format(seconds="9")]
+    assert told == [messages.DELAYED.format(seconds="9 ثوانٍ")]
     state.queue.seconds_per_question = 13.0
     refused = await answers.search(state, 3, "سؤال لا مكان له", notify=notify)
     assert isinstance(refused, answers.Refused)
-    assert refused.text == messages.BUSY.format(seconds="1")
+    assert refused.text == messages.BUSY.format(seconds="ثانية واحدة")
     assert refused.toast == messages.TOAST_BUSY
     await state.queue.close()
