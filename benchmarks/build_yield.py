@@ -27,10 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from benchmarks.load import question_list
+from benchmarks.queue_capacity import bundled_library
 from retrieval.library import Library
 from retrieval.readers import DEFAULT_YIELD, NO_YIELD, YieldPolicy
 from retrieval.search import Query
-from retrieval.settings import LibrarySettings
 
 MAX_BATCH = 16
 QUESTIONS = question_list()
@@ -125,11 +125,7 @@ def main() -> None:
         "--plans", type=int, nargs="+", help="run only these plans (0-based, repeats allowed)"
     )
     args = parser.parse_args()
-    args.data_dir.mkdir(parents=True, exist_ok=True)
-    os.environ["DATABASE_URL"] = f"sqlite:///{args.data_dir.resolve() / 'sanad.db'}"
-    os.environ["INDEX_DIR"] = str(args.data_dir.resolve() / "index")
-    library = Library.open(LibrarySettings())
-    library.prepare()
+    library = bundled_library(args.data_dir)
     for question in QUESTIONS[-4:]:
         library.search(question, 6)  # warm-up
     import torch

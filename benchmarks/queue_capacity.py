@@ -33,6 +33,18 @@ from retrieval.settings import LibrarySettings
 TOP_K = 3
 
 
+def bundled_library(data_dir: Path) -> Library:
+    """The library in `data_dir`, laid out as `tests.e2e.harness.bundled_corpus_bot` lays out
+    the bot's (sanad.db, index/), so in-process and bot benchmarks share one ingest and build;
+    the bundled corpus is ingested and indexed on first use."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    os.environ["DATABASE_URL"] = f"sqlite:///{data_dir.resolve() / 'sanad.db'}"
+    os.environ["INDEX_DIR"] = str(data_dir.resolve() / "index")
+    library = Library.open(LibrarySettings())
+    library.prepare()
+    return library
+
+
 async def offer(queue: SearchQueue, questions: list[str], rate: float, seconds: float) -> str:
     """Offer rate x seconds questions evenly spaced; the table row of what came back."""
     latencies: list[float] = []
@@ -73,11 +85,7 @@ async def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--data-dir", type=Path, default=Path("data/bench-load"))
     args = parser.parse_args()
-    args.data_dir.mkdir(parents=True, exist_ok=True)
-    os.environ["DATABASE_URL"] = f"sqlite:///{args.data_dir.resolve() / 'sanad.db'}"
-    os.environ["INDEX_DIR"] = str(args.data_dir.resolve() / "index")
-    library = Library.open(LibrarySettings())
-    library.prepare()
+    library = bundled_library(args.data_dir)
     questions = question_list()
     for question in questions[:4]:
         library.search(question, 2 * TOP_K)  # warm-up
