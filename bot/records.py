@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from corpus.columns import UTCDateTime, utc_now
+from corpus.schema import migrate
 
 LATENCY_WINDOW = 10_000  # /stats percentiles over the most recent questions
 
@@ -72,8 +73,9 @@ class AdminAction(BotBase):
 
 
 def create_tables(engine: Engine) -> sessionmaker[Session]:
-    """Create the bot's tables if they do not exist; a session factory for them."""
-    BotBase.metadata.create_all(engine)
+    """Bring the schema, the bot's tables included, to the newest migration
+    (`corpus.schema.migrate`); a session factory for them."""
+    migrate(engine)
     return sessionmaker(engine, expire_on_commit=False)
 
 

@@ -12,7 +12,8 @@ from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from corpus.models import Article, Base, Passage
+from corpus.models import Article, Passage
+from corpus.schema import migrate
 from corpus.types import ArticleView, Citation, CorpusStats, PassageView
 
 
@@ -43,8 +44,8 @@ def create_db_engine(url: str) -> Engine:
 
 
 def init_db(engine: Engine) -> None:
-    """Create the tables that do not exist yet."""
-    Base.metadata.create_all(engine)
+    """Bring the database's schema to the newest revision (`corpus.schema.migrate`)."""
+    migrate(engine)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -47,3 +47,30 @@ def backend(request) -> str:
     import tests.fakes  # noqa: F401 - registers the "memory" backend
 
     return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory):
+    """A real PostgreSQL 16 with pgvector for the test session, from the `pgserver` wheel
+    (the `postgres` extra), in a temporary folder; stopped and deleted at the end."""
+    import pgserver
+
+    server = pgserver.get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="delete")
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture()
+def postgres_url(postgres_server, request) -> str:
+    """A SQLAlchemy URL of a new, empty database on the session's server, one per test."""
+    import re
+    import uuid
+
+    from sqlalchemy.engine import make_url
+
+    name = "t_" + re.sub(r"\W", "_", request.node.name.lower())[:40] + "_" + uuid.uuid4().hex[:8]
+    postgres_server.psql(f"CREATE DATABASE {name};")
+    base = make_url(postgres_server.get_uri())
+    return base.set(drivername="postgresql+psycopg", database=name).render_as_string(
+        hide_password=False
+    )

@@ -1,0 +1,58 @@
+"""The database schema, kept by Alembic migrations (`corpus/migrations/versions/`).
+
+One migration history covers the whole database: the corpus's tables, the bot's, and on
+PostgreSQL the pgvector index's. `migrate` runs at every start (`Library.open`, `make run`)
+and by `python -m retrieval migrate`; it brings a database of any earlier release to the
+newest revision without losing rows, including one created before migrations existed.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Final
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, MetaData, text
+
+MIGRATIONS: Final = Path(__file__).resolve().parent / "migrations"
+# pg_advisory_xact_lock key: replicas starting together migrate one after the other
+# (any 64-bit number the project owns; this one is "sanad" in ASCII).
+_MIGRATION_LOCK: Final = 0x73616E6164
+
+log = logging.getLogger(__name__)
+
+
+def _config(connection: Connection, target: MetaData | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    config.attributes["target_metadata"] = target
+    return config
+
+
+def head_revision() -> str:
+    """The newest revision this code knows."""
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at (None: never migrated)."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def migrate(engine: Engine) -> None:
+    """Upgrade the database to the newest revision, in one transaction (PostgreSQL and SQLite
+    both run DDL transactionally: a failed migration leaves the database as it was)."""
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+        if MigrationContext.configure(connection).get_current_revision() == head_revision():
+            return
+        command.upgrade(_config(connection), "head")

@@ -1,0 +1,171 @@
+"""Migrations: a new database, a database of the release before migrations, and the models
+agree with what the migrations create."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import MetaData, func, inspect, select
+
+from bot.records import BotBase, QuestionStore, create_tables
+from corpus.models import Article, Base, Passage
+from corpus.schema import current_revision, head_revision, migrate
+from corpus.store import create_db_engine, init_db, make_session_factory
+
+RELEASE_DUMP = Path(__file__).parent / "data" / "release-37fa150.sql"
+
+
+def _models() -> MetaData:
+    merged = MetaData()
+    for metadata in (Base.metadata, BotBase.metadata):
+        for table in metadata.tables.values():
+            table.to_metadata(merged)
+    return merged
+
+
+def test_new_database_gets_every_table_at_head(tmp_path: Path) -> None:
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'new.db'}")
+    assert current_revision(engine) is None
+    init_db(engine)
+    assert current_revision(engine) == head_revision()
+    assert set(_models().tables) <= set(inspect(engine).get_table_names())
+    init_db(engine)  # again: nothing to do, nothing fails
+    assert current_revision(engine) == head_revision()
+
+
+def test_migrated_schema_matches_the_models(tmp_path: Path) -> None:
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'new.db'}")
+    migrate(engine)
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), _models())
+    assert diff == []
+
+
+def test_release_database_upgrades_without_losing_rows(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(RELEASE_DUMP.read_text(encoding="utf-8"))
+    before = _counts(path)
+    assert before["articles"] == 3 and before["passages"] > 3 and before["bot_feedback"] == 1
+    engine = create_db_engine(f"sqlite:///{path}")
+    assert current_revision(engine) is None
+    init_db(engine)
+    assert current_revision(engine) == head_revision()
+    assert _counts(path) == before
+    with make_session_factory(engine)() as session:  # the ORM reads the old rows
+        article = session.scalars(select(Article).order_by(Article.id)).first()
+        assert article is not None and article.passages
+        assert article.published_at is not None and article.published_at.tzinfo is not None
+        assert session.scalar(select(func.count(Passage.id))) == before["passages"]
+    store = QuestionStore(create_tables(engine))
+    assert store.get("q1") == "سؤال؟"
+
+
+def test_corpus_only_database_gets_the_bot_tables(tmp_path: Path) -> None:
+    """The release's CLI created the corpus's tables only; the bot added its own later."""
+    path = tmp_path / "cli.db"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(RELEASE_DUMP.read_text(encoding="utf-8"))
+        for table in ("bot_queries", "bot_feedback", "bot_admin_actions"):
+            conn.execute(f"DROP TABLE {table}")
+    engine = create_db_engine(f"sqlite:///{path}")
+    init_db(engine)
+    tables = set(inspect(engine).get_table_names())
+    assert {"bot_queries", "bot_feedback", "bot_admin_actions"} <= tables
+    assert _counts(path)["articles"] == 3
+
+
+def _counts(path: Path) -> dict[str, int]:
+    tables = [
+        "articles",
+        "passages",
+        "line_shapes",
+        "bot_queries",
+        "bot_feedback",
+        "bot_admin_actions",
+    ]
+    with sqlite3.connect(path) as conn:
+        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+
+
+@pytest.mark.parametrize("revision", ["0001"])
+def test_every_revision_downgrades_and_upgrades_again(tmp_path: Path, revision: str) -> None:
+    from alembic import command
+
+    from corpus.schema import _config
+
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    migrate(engine)
+    with engine.begin() as connection:
+        command.downgrade(_config(connection), revision)
+    assert current_revision(engine) == revision
+    migrate(engine)
+    assert current_revision(engine) == head_revision()
+
+
+INDEX_TABLES = {
+    "index_meta",
+    "index_members",
+    "index_words",
+    "index_embeddings",
+    "passage_vectors",
+    "lexical_postings",
+    "lexical_terms",
+}
+
+
+@pytest.mark.postgres
+def test_postgres_migrates_models_and_the_pgvector_index(postgres_url: str) -> None:
+    engine = create_db_engine(postgres_url)
+    migrate(engine)
+    migrate(engine)  # a second replica starting: nothing to do
+    assert current_revision(engine) == head_revision()
+    tables = set(inspect(engine).get_table_names())
+    assert tables >= INDEX_TABLES
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), _models())
+    # the index's tables are the pgvector backend's, not ORM models
+    assert [d for d in diff if _table_of(d) not in INDEX_TABLES] == []
+    with engine.connect() as connection:
+        hnsw = connection.exec_driver_sql(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'passage_vectors_hnsw'"
+        ).scalar_one()
+    assert "hnsw" in hnsw and "vector_cosine_ops" in hnsw
+
+
+def _table_of(difference: tuple) -> str:
+    item = difference[1]
+    return str(item.table.name if hasattr(item, "table") else item.name)
+
+
+@pytest.mark.postgres
+def test_postgres_release_database_upgrades_without_losing_rows(postgres_url: str) -> None:
+    """The release before migrations ran `create_all` for the corpus's and bot's models."""
+    from corpus.ingest import ingest_records, parse_document
+    from tests.conftest import DEMO
+
+    engine = create_db_engine(postgres_url)
+    Base.metadata.create_all(engine)
+    BotBase.metadata.create_all(engine)
+    lines = DEMO.read_bytes().splitlines()[:3]
+    records, problems = parse_document("three.jsonl", b"\n".join(lines))
+    assert not problems
+    with make_session_factory(engine)() as session:
+        ingest_records(session, records, lambda title, text: False)
+        before = (
+            session.scalar(select(func.count(Article.id))),
+            session.scalar(select(func.count(Passage.id))),
+        )
+    assert before[0] == 3
+    migrate(engine)
+    assert current_revision(engine) == head_revision()
+    with make_session_factory(engine)() as session:
+        after = (
+            session.scalar(select(func.count(Article.id))),
+            session.scalar(select(func.count(Passage.id))),
+        )
+    assert after == before
