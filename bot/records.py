@@ -18,7 +18,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from corpus.columns import UTCDateTime, utc_now
-from corpus.schema import migrate
 
 LATENCY_WINDOW = 10_000  # /stats percentiles over the most recent questions
 
@@ -73,9 +72,8 @@ class AdminAction(BotBase):
 
 
 def create_tables(engine: Engine) -> sessionmaker[Session]:
-    """Bring the schema, the bot's tables included, to the newest migration
-    (`corpus.schema.migrate`); a session factory for them."""
-    migrate(engine)
+    """A session factory for the bot's tables. The tables themselves come from the database's
+    migrations (corpus/migrations), which `Library.open` runs before the bot starts."""
     return sessionmaker(engine, expire_on_commit=False)
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +43,25 @@ def create_db_engine(url: str) -> Engine:
             cursor.close()
 
     return engine
+
+
+@contextlib.contextmanager
+def scratch_database(url: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database on the server of `url` (which must be PostgreSQL), for
+    a throwaway corpus such as an evaluation's; its URL, dropped on exit."""
+    parsed = make_url(url)
+    name = f"sanad_scratch_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(parsed, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        try:
+            yield parsed.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as connection:
+                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        admin.dispose()
 
 
 def init_db(engine: Engine) -> None:

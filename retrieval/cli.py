@@ -173,7 +173,9 @@ def cmd_eval(args: argparse.Namespace, settings: LibrarySettings) -> int:
     modes: tuple[Mode, ...] = MODES if args.mode == "all" else (args.mode,)
     encoder = load_encoder(settings.model, settings.cache_dir)
     started = time.perf_counter()
-    qa, results, passages = evaluate(args.qa_file, encoder, modes, args.k, not args.no_fold)
+    qa, results, passages = evaluate(
+        args.qa_file, encoder, modes, args.k, not args.no_fold, settings
+    )
     elapsed = time.perf_counter() - started
     table = {mode: metrics(outcomes, passages) for mode, outcomes in results.items()}
     if args.report:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import statistics
 import tempfile
@@ -14,7 +15,9 @@ from sqlalchemy import select
 
 from corpus.ingest import ArticleRecord
 from corpus.models import Article
+from corpus.store import scratch_database
 from retrieval.arabic import normalize
+from retrieval.backends import DEFAULT_BACKEND, PGVECTOR
 from retrieval.encoder import Encoder
 from retrieval.library import Library
 from retrieval.search import Mode
@@ -113,11 +116,21 @@ def _ratio(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
-def prepare_library(qa: QASet, encoder: Encoder, workdir: Path) -> tuple[Library, dict[int, int]]:
-    """A throwaway store + index of the paragraphs; returns article id -> paragraph index."""
-    settings = LibrarySettings(
-        database_url=f"sqlite:///{workdir / 'eval.db'}", index_dir=workdir / "index"
-    )
+def prepare_library(
+    qa: QASet, encoder: Encoder, workdir: Path, database_url: str | None = None
+) -> tuple[Library, dict[int, int]]:
+    """A throwaway store + index of the paragraphs; returns article id -> paragraph index.
+    With `database_url` (a scratch PostgreSQL database) the index is pgvector's, in it."""
+    if database_url is None:
+        settings = LibrarySettings(
+            database_url=f"sqlite:///{workdir / 'eval.db'}",
+            index_dir=workdir / "index",
+            index_backend=DEFAULT_BACKEND,
+        )
+    else:
+        settings = LibrarySettings(
+            database_url=database_url, index_dir=workdir / "index", index_backend=PGVECTOR
+        )
     library = Library.open(settings, encoder=encoder)
     records = [
         ArticleRecord(title=title, body=body, source="eval", external_id=f"p{i}")
@@ -173,12 +186,24 @@ def run_questions(
 
 
 def evaluate(
-    path: Path, encoder: Encoder, modes: Sequence[Mode], k: int = 10, fold: bool = True
+    path: Path,
+    encoder: Encoder,
+    modes: Sequence[Mode],
+    k: int = 10,
+    fold: bool = True,
+    settings: LibrarySettings | None = None,
 ) -> tuple[QASet, dict[str, list[Outcome]], int]:
-    """Index `path`'s paragraphs in a temporary store and run every mode."""
+    """Index `path`'s paragraphs in a temporary store and run every mode: the embedded
+    default, or with `settings` of INDEX_BACKEND=pgvector a scratch database on the same
+    PostgreSQL server (dropped afterwards; the deployment's own database is not touched)."""
     qa = load_squad(path)
-    with tempfile.TemporaryDirectory(prefix="sanad-eval-") as tmp:
-        library, mapping = prepare_library(qa, encoder, Path(tmp))
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="sanad-eval-"))
+        scratch = None
+        if settings is not None and settings.index_backend == PGVECTOR:
+            scratch = stack.enter_context(scratch_database(settings.database_url))
+        library, mapping = prepare_library(qa, encoder, Path(tmp), scratch)
+        stack.callback(library.close)
         passages = library.retriever.version.size
         results: dict[str, list[Outcome]] = {
             mode: run_questions(library, mapping, qa, mode, k, fold) for mode in modes

@@ -77,6 +77,61 @@ class CorpusSource(Protocol):
     def fingerprint(self) -> str: ...
 
 
+class LexicalSearch(Protocol):
+    def search(self, query: str, k: int) -> Ranked: ...
+
+
+class ServedIndex(Protocol):
+    """The index as the retriever serves it: `LiveIndex` (files) or
+    `backends.postgres.PgLiveIndex`."""
+
+    name: str
+    meta: dict[str, str]
+
+    @property
+    def lexical(self) -> LexicalSearch: ...
+
+    @property
+    def size(self) -> int: ...
+
+    def refresh(self) -> None: ...
+
+    def dense_search(self, query: np.ndarray, k: int) -> Ranked: ...
+
+    def dense_vectors(self, ids: Sequence[int]) -> dict[int, np.ndarray]: ...
+
+    def respell(self, text: str, model: ModelSpelling | None) -> str: ...
+
+    def pending(self) -> int: ...
+
+    def passages(self) -> int: ...
+
+
+class IndexStorage(Protocol):
+    """Where an index lives and how it is kept up to the corpus: `IndexStore` (files of one
+    machine, the default) or `backends.postgres.PgIndexStore` (PostgreSQL + pgvector, shared)."""
+
+    def current_name(self) -> str | None: ...
+
+    def load(self, encoder: Encoder) -> ServedIndex: ...
+
+    def build_lock(self) -> contextlib.AbstractContextManager[None]: ...
+
+    def close(self) -> None: ...
+
+    def sync(
+        self,
+        corpus: CorpusSource,
+        encoder: Encoder,
+        *,
+        full: bool = False,
+        fresh: bool = False,
+        progress: Progress | None = None,
+        show_progress: bool = False,
+        readers: Readers | None = None,
+    ) -> BuildReport: ...
+
+
 def embedding_text(item: IndexInput) -> str:
     """What gets embedded for a passage: its article title gives context the passage may lack;
     vocalization and invisible marks are stripped, as from questions (`arabic.strip_marks`)."""
@@ -186,6 +241,9 @@ class IndexStore:
         self.root = root
         self.generations = root / "generations"
         self.backend = backend or get_backend(DEFAULT_BACKEND)
+
+    def close(self) -> None:
+        """Nothing to close: each load and sync opens and closes its own files."""
 
     def current_name(self) -> str | None:
         try:

@@ -23,10 +23,10 @@ from corpus.store import (
     passage_ids,
     passage_rows,
 )
-from retrieval.backends import get_backend
+from retrieval.backends import PGVECTOR, get_backend
 from retrieval.encoder import Encoder, load_encoder
 from retrieval.errors import IndexCorrupt, IndexMismatch, IndexNotReady, RetrievalError
-from retrieval.index import IndexInput, IndexStore, Progress, embedding_text
+from retrieval.index import IndexInput, IndexStorage, IndexStore, Progress, embedding_text
 from retrieval.memory import release_free_memory
 from retrieval.readers import Readers
 from retrieval.search import Mode, Query, Retriever
@@ -63,10 +63,22 @@ class StoredCorpus:
             return corpus_fingerprint(session)
 
 
+def index_storage(settings: LibrarySettings) -> IndexStorage:
+    """Where the index lives: files in INDEX_DIR, or with INDEX_BACKEND=pgvector the tables
+    of DATABASE_URL (PostgreSQL)."""
+    if settings.index_backend == PGVECTOR:
+        from retrieval.backends.postgres import (
+            PgIndexStore,  # psycopg and pgvector: the postgres extra
+        )
+
+        return PgIndexStore(settings.database_url)
+    return IndexStore(settings.index_dir, get_backend(settings.index_backend))
+
+
 class Library:
     """Articles in, cited passages out."""
 
-    def __init__(self, engine: Engine, encoder: Encoder, index: IndexStore) -> None:
+    def __init__(self, engine: Engine, encoder: Encoder, index: IndexStorage) -> None:
         self.engine = engine
         self.session_factory = make_session_factory(engine)
         self.encoder = encoder
@@ -85,10 +97,14 @@ class Library:
         init_db(engine)
         if encoder is None:
             encoder = load_encoder(settings.model, settings.cache_dir)
-        index = IndexStore(settings.index_dir, get_backend(settings.index_backend))
-        library = cls(engine, encoder, index)
+        library = cls(engine, encoder, index_storage(settings))
         library.reload()
         return library
+
+    def close(self) -> None:
+        """Close the database connections (the corpus's, and the index's when it has its own)."""
+        self.index.close()
+        self.engine.dispose()
 
     def reload(self) -> None:
         """Serve the current index version from disk; a bad one is remembered, not raised,

@@ -21,7 +21,7 @@ from retrieval.encoder import Encoder
 from retrieval.errors import EmptyQuery, IndexNotReady, RetrievalError
 from retrieval.fusion import CANDIDATES, fuse
 from retrieval.gate import evidence, is_arabic, question_terms
-from retrieval.index import LiveIndex
+from retrieval.index import ServedIndex
 from retrieval.sentences import best_sentence, close_calls
 from retrieval.spelling import ModelSpelling, model_spellings
 from retrieval.types import Hit
@@ -72,7 +72,7 @@ class Retriever:
         self,
         encoder: Encoder,
         session_factory: sessionmaker[Session],
-        version: LiveIndex | None,
+        version: ServedIndex | None,
     ) -> None:
         self.encoder = encoder
         self.session_factory = session_factory
@@ -81,7 +81,7 @@ class Retriever:
         self._model_spellings: ModelSpelling | None = None
 
     @property
-    def version(self) -> LiveIndex:
+    def version(self) -> ServedIndex:
         version = self._version
         if version is None:
             raise IndexNotReady("no index loaded yet: run `python -m retrieval build`")
@@ -94,7 +94,7 @@ class Retriever:
             self._model_spellings = model_spellings(self.encoder.vocabulary())
         return self._model_spellings
 
-    def swap(self, version: LiveIndex) -> None:
+    def swap(self, version: ServedIndex) -> None:
         """Serve `version` from now on; searches already running finish on the old one."""
         with self._lock:
             self._version = version
@@ -184,7 +184,7 @@ class Retriever:
         )
 
     def _encode_questions(
-        self, version: LiveIndex, texts: dict[int, str], queries: Sequence[Query]
+        self, version: ServedIndex, texts: dict[int, str], queries: Sequence[Query]
     ) -> dict[int, np.ndarray]:
         """Question vectors of the queries that use the model, in one encoder call. The
         encoder sees a question as the corpus spells it: spelling variants of one question
@@ -196,7 +196,7 @@ class Retriever:
         return dict(zip(dense, self.encoder.encode_queries(spelled), strict=True))
 
     def _rank(
-        self, version: LiveIndex, text: str, query_vector: np.ndarray | None, mode: Mode
+        self, version: ServedIndex, text: str, query_vector: np.ndarray | None, mode: Mode
     ) -> tuple[list[tuple[int, float]], dict[int, float]]:
         n = CANDIDATES
         dense = version.dense_search(query_vector, n) if query_vector is not None else []
@@ -223,7 +223,7 @@ class Retriever:
 
     def _assemble(
         self,
-        version: LiveIndex,
+        version: ServedIndex,
         ranked: Sequence[tuple[int, float]],
         dense_scores: dict[int, float],
         wanted: int,

@@ -24,7 +24,7 @@ from pydantic_settings.sources.utils import parse_env_vars
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from retrieval.backends import DEFAULT_BACKEND, backend_names
+from retrieval.backends import DEFAULT_BACKEND, PGVECTOR, backend_names
 from retrieval.encoder import DEFAULT_MODEL
 
 DEFAULT_ENV_FILE = ".env"
@@ -148,3 +148,15 @@ class LibrarySettings(EnvSettings):
         if value not in backend_names():
             raise ValueError(f"{value!r} is not one of {', '.join(backend_names())}")
         return value
+
+    @model_validator(mode="after")
+    def _pgvector_needs_postgresql(self) -> LibrarySettings:
+        if (
+            self.index_backend == PGVECTOR
+            and make_url(self.database_url).get_backend_name() != "postgresql"
+        ):
+            raise ValueError(
+                "INDEX_BACKEND=pgvector keeps the index in the database: DATABASE_URL must be "
+                "PostgreSQL (postgresql+psycopg://user:password@host/db)"
+            )
+        return self

@@ -38,7 +38,36 @@ def fake_encoder():
 
 # Retriever tests run against the embedded backend and an in-memory fake (tests/fakes.py,
 # registered on import): the index-backend seam is what they prove.
-BACKENDS = ["faiss-tantivy", "memory"]
+# "pgvector" runs them on the session's PostgreSQL (`library_settings`).
+BACKENDS = ["faiss-tantivy", "memory", pytest.param("pgvector", marks=pytest.mark.postgres)]
+
+
+def library_settings(request, folder: Path, backend: str):
+    """LibrarySettings of a new library under `folder`: SQLite and index files, or with
+    "pgvector" a new database on the session's PostgreSQL server."""
+    from retrieval.settings import LibrarySettings
+
+    if backend == "pgvector":
+        server = request.getfixturevalue("postgres_server")
+        url = new_postgres_database(server, request.node.name)
+    else:
+        url = f"sqlite:///{folder / 'db.sqlite'}"
+    return LibrarySettings(database_url=url, index_dir=folder / "index", index_backend=backend)
+
+
+def new_postgres_database(server, label: str) -> str:
+    """The SQLAlchemy URL of a new, empty database on `server` (a pgserver)."""
+    import re
+    import uuid
+
+    from sqlalchemy.engine import make_url
+
+    name = "t_" + re.sub(r"\W", "_", label.lower())[:40] + "_" + uuid.uuid4().hex[:8]
+    server.psql(f"CREATE DATABASE {name};")
+    base = make_url(server.get_uri())
+    return base.set(drivername="postgresql+psycopg", database=name).render_as_string(
+        hide_password=False
+    )
 
 
 @pytest.fixture(params=BACKENDS)
@@ -63,14 +92,4 @@ def postgres_server(tmp_path_factory):
 @pytest.fixture()
 def postgres_url(postgres_server, request) -> str:
     """A SQLAlchemy URL of a new, empty database on the session's server, one per test."""
-    import re
-    import uuid
-
-    from sqlalchemy.engine import make_url
-
-    name = "t_" + re.sub(r"\W", "_", request.node.name.lower())[:40] + "_" + uuid.uuid4().hex[:8]
-    postgres_server.psql(f"CREATE DATABASE {name};")
-    base = make_url(postgres_server.get_uri())
-    return base.set(drivername="postgresql+psycopg", database=name).render_as_string(
-        hide_password=False
-    )
+    return new_postgres_database(postgres_server, request.node.name)

@@ -14,7 +14,7 @@ FORBIDDEN = {
 # The bot may take value and column types from corpus/, nothing that touches the store.
 BOT_MAY_IMPORT_FROM_CORPUS = {"corpus.types", "corpus.columns"}
 # Only the backends know which engines serve the index.
-ENGINES = {"faiss", "bm25s"}
+ENGINES = {"faiss", "bm25s", "tantivy", "pgvector", "psycopg"}
 
 
 def imported_modules(path: Path) -> set[str]:

@@ -9,16 +9,15 @@ import pytest
 from corpus.ingest import ArticleRecord
 from retrieval.library import Library
 from retrieval.settings import LibrarySettings
+from tests.conftest import library_settings
 from tests.test_dedupe import OTHER, REPRINT, WAS
 
 
 @pytest.fixture()
-def library(tmp_path, fake_encoder, backend):
-    settings = LibrarySettings(
-        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
-        index_dir=tmp_path / "index",
-        index_backend=backend,
-    )
+def library(request, tmp_path, fake_encoder, backend):
+    settings = library_settings(request, tmp_path, backend)
+    if backend == "pgvector":
+        fake_encoder.dim = 384  # the vector column's dimension
     lib = Library.open(settings, encoder=fake_encoder)
     lib.add_articles(
         [
@@ -71,6 +70,8 @@ def test_uploaded_document_with_a_bad_line(library):
 
 
 def test_a_corrupt_index_is_rebuilt_by_prepare(library, tmp_path, fake_encoder, backend, capsys):
+    if backend == "pgvector":
+        pytest.skip("index files only: PostgreSQL keeps its own (tests/test_pgvector.py)")
     from retrieval.cli import prepare
     from retrieval.errors import IndexCorrupt
 

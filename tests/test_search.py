@@ -7,8 +7,7 @@ import pytest
 from retrieval.errors import EmptyQuery
 from retrieval.library import Library
 from retrieval.search import Query
-from retrieval.settings import LibrarySettings
-from tests.conftest import BACKENDS, DEMO, SEED
+from tests.conftest import BACKENDS, DEMO, SEED, library_settings
 from tests.fakes import memory_backend  # noqa: F401 - registers the "memory" backend
 
 pytestmark = pytest.mark.slow
@@ -22,11 +21,7 @@ def library(request, tmp_path_factory, real_encoder):
     demo_subset.write_text(
         "\n".join(DEMO.read_text(encoding="utf-8").splitlines()[:40]) + "\n", encoding="utf-8"
     )
-    settings = LibrarySettings(
-        database_url=f"sqlite:///{folder / 'db.sqlite'}",
-        index_dir=folder / "index",
-        index_backend=request.param,
-    )
+    settings = library_settings(request, folder, request.param)
     lib = Library.open(settings, encoder=real_encoder)
     report = lib.ingest_paths([SEED, demo_subset])
     assert len(report.added) == 41 and not report.problems

@@ -11,6 +11,7 @@ from retrieval.errors import RetrievalError
 
 __all__ = [
     "DEFAULT_BACKEND",
+    "PGVECTOR",
     "Backend",
     "DenseIndex",
     "LexicalIndex",
@@ -22,6 +23,9 @@ __all__ = [
 ]
 
 DEFAULT_BACKEND = "faiss-tantivy"
+# The index inside PostgreSQL (backends/postgres.py): not a pair of index classes over files but
+# a store of its own, chosen by `retrieval.library.index_storage`.
+PGVECTOR = "pgvector"
 
 
 class UnknownBackend(RetrievalError, ValueError):
@@ -50,7 +54,7 @@ _FACTORIES: dict[str, Callable[[], Backend]] = {DEFAULT_BACKEND: _faiss_tantivy}
 
 def backend_names() -> list[str]:
     """The names INDEX_BACKEND accepts."""
-    return sorted(_FACTORIES)
+    return sorted([*_FACTORIES, PGVECTOR])
 
 
 def register_backend(name: str, factory: Callable[[], Backend]) -> None:

@@ -1,10 +1,10 @@
-"""The index inside PostgreSQL (INDEX_BACKEND=pgvector, `retrieval.pgindex`): passage vectors
-in a `vector(384)` column under an HNSW index (cosine), BM25 postings of the project's Arabic
-analyzer, the spelling table and the index's own settings. Nothing on SQLite, where the index
-is files beside the database (`retrieval.index`).
+"""The index inside PostgreSQL (INDEX_BACKEND=pgvector, `retrieval.backends.postgres`):
+passage vectors in a `vector(384)` column under an HNSW index (cosine), BM25 postings of the
+project's Arabic analyzer, the spelling table and the index's own settings. Nothing on SQLite,
+where the index is files beside the database (`retrieval.index`).
 
 384 is the bundled model's dimension (multilingual-e5-small); a model of another dimension
-needs a migration of its own, and `retrieval.pgindex` says so instead of failing in SQL.
+needs a migration of its own, and `retrieval.backends.postgres` says so instead of failing in SQL.
 
 Revision ID: 0002
 Revises: 0001
