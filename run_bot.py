@@ -5,8 +5,9 @@ Without TELEGRAM_BOT_TOKEN it runs the local console chat instead (`python -m re
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
-import secrets
 import sys
 from urllib.parse import urlsplit
 
@@ -28,7 +29,8 @@ def main() -> int:
 
         print("TELEGRAM_BOT_TOKEN is not set: starting the local console chat.", file=sys.stderr)
         return retrieval_main(["chat"])
-    setup_logging(settings.log_level, secrets=[settings.token.get_secret_value()])
+    token = settings.token.get_secret_value()
+    setup_logging(settings.log_level, secrets=[token, webhook_secret(token)])
     return run_or_explain(settings)
 
 
@@ -38,11 +40,13 @@ def run(settings: Settings) -> int:
     application = build_application(settings)
     if settings.webhook_url:
         # Without a secret anyone who finds the webhook path could post updates posing as an
-        # admin; Telegram receives this one through setWebhook at every start.
+        # admin; Telegram receives this one through setWebhook at every start. Replicas behind
+        # one webhook URL must agree on it (the last setWebhook wins), so the default is derived
+        # from the token, which only the bot's own processes know.
         secret = (
             settings.webhook_secret.get_secret_value()
             if settings.webhook_secret
-            else secrets.token_urlsafe(32)
+            else webhook_secret(application.bot.token)
         )
         log.info("starting webhook on %s:%d", settings.webhook_listen, settings.webhook_port)
         application.run_webhook(
@@ -57,6 +61,12 @@ def run(settings: Settings) -> int:
         log.info("starting polling against %s", settings.telegram_base_url)
         application.run_polling(allowed_updates=ALLOWED_UPDATES)
     return 0
+
+
+def webhook_secret(token: str) -> str:
+    """The default X-Telegram-Bot-Api-Secret-Token: 64 hex digits (Telegram allows 1-256 of
+    A-Z, a-z, 0-9, _ and -), the same in every process of one bot, useless without the token."""
+    return hmac.new(token.encode(), b"sanad webhook secret", hashlib.sha256).hexdigest()
 
 
 def run_or_explain(settings: Settings) -> int:

@@ -15,9 +15,9 @@ from telegram.ext import ContextTypes
 
 from bot import messages
 from bot.format import counted, digits, escape, format_date, shorten
-from bot.records import UsageStats, record_admin_action, usage_stats
+from bot.records import UsageStats, is_outage, record_admin_action, usage_stats
 from bot.state import BotState, get_state, message_of, sender_id
-from retrieval.errors import BuildInProgress, RetrievalError
+from retrieval.errors import BuildInProgress, RetrievalError, StoreUnavailable
 from retrieval.types import (
     ArticleRecord,
     BuildReport,
@@ -39,14 +39,20 @@ async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _record(state: BotState, user_id: int, action: str, detail: str, ok: bool) -> None:
-    await asyncio.to_thread(
-        record_admin_action,
-        state.db,
-        state.settings.hash_user(user_id),
-        action,
-        detail,
-        ok,
-    )
+    """The audit log; an outage loses the entry (logged), not the admin's reply."""
+    try:
+        await asyncio.to_thread(
+            record_admin_action,
+            state.db,
+            state.settings.hash_user(user_id),
+            action,
+            detail,
+            ok,
+        )
+    except Exception as exc:
+        if not is_outage(exc):
+            raise
+        log.warning("admin action %s %r not recorded: database unavailable", action, detail)
 
 
 # --- /add -------------------------------------------------------------------------------------
@@ -72,7 +78,11 @@ async def add(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_text(messages.ADD_USAGE)
         return
     state = get_state(context)
-    report = await asyncio.to_thread(state.lib.add_articles, [record])
+    try:
+        report = await asyncio.to_thread(state.lib.add_articles, [record])
+    except StoreUnavailable:
+        await message.reply_text(messages.ADD_STORE_UNAVAILABLE)
+        return
     await _finish_add(update, context, report, "text")
 
 
@@ -102,7 +112,11 @@ async def _add_document(
         return
     file = await document.get_file()
     data = bytes(await file.download_as_bytearray())
-    report = await asyncio.to_thread(get_state(context).lib.ingest_document, name, data)
+    try:
+        report = await asyncio.to_thread(get_state(context).lib.ingest_document, name, data)
+    except StoreUnavailable:
+        await message.reply_text(messages.ADD_STORE_UNAVAILABLE)
+        return
     await _finish_add(update, context, report, name)
 
 

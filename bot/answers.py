@@ -19,11 +19,11 @@ from telegram import InlineKeyboardMarkup
 from bot import messages
 from bot.format import counted, cut_at_word, format_answer, format_no_answer
 from bot.keyboards import answer_keyboard, articles_keyboard, new_question_id
-from bot.records import QueryRecord, log_query
+from bot.records import QueryRecord, is_outage, log_query
 from bot.searches import Overloaded
 from bot.settings import Settings
 from bot.state import BotState
-from retrieval.errors import EmptyQuery, IndexNotReady, RetrievalError
+from retrieval.errors import EmptyQuery, IndexNotReady, RetrievalError, StoreUnavailable
 from retrieval.search import Query
 from retrieval.types import Hit
 
@@ -97,7 +97,7 @@ async def search(
     empty = messages.EMPTY_QUESTION.format(example=messages.EXAMPLE_QUESTIONS[0])
     if not question:
         return Refused(empty, messages.SEARCH_FAILED)
-    decision = state.limiter.check(user_id)
+    decision = await state.limiter.acquire(user_id)
     if not decision.allowed:
         seconds = counted(decision.retry_seconds, messages.SECONDS)
         notice = messages.RATE_LIMITED.format(seconds=seconds) if decision.notify else None
@@ -120,6 +120,9 @@ async def search(
         return Refused(empty, messages.SEARCH_FAILED)
     except IndexNotReady:
         return Refused(messages.NOT_READY, messages.NOT_READY)
+    except StoreUnavailable as exc:
+        log.warning("search refused: %s", exc)
+        return Refused(messages.STORE_UNAVAILABLE, messages.TOAST_STORE_UNAVAILABLE)
     except RetrievalError:
         log.warning("search failed", exc_info=True)
         return Refused(messages.SEARCH_FAILED, messages.SEARCH_FAILED)
@@ -164,7 +167,12 @@ async def answer(
         ),
         latency_ms=round((time.perf_counter() - started) * 1000),
     )
-    await asyncio.to_thread(log_query, state.db, record)
+    try:
+        await asyncio.to_thread(log_query, state.db, record)
+    except Exception as exc:  # the answer is out; an outage must not add an error reply
+        if not is_outage(exc):
+            raise
+        log.warning("question not recorded, the database failed: %s", type(exc).__name__)
 
 
 async def page(state: BotState, user_id: int, question_id: str, offset: int) -> Reply | Refused:

@@ -23,7 +23,7 @@ from telegram.ext import (
 )
 
 from bot import admin, callbacks, handlers, messages
-from bot.ratelimit import MessageFloodLimiter, RateLimiter
+from bot.ratelimit import MessageFloodLimiter, RateLimiter, SharedRateLimiter
 from bot.records import QuestionStore, create_tables
 from bot.searches import SearchQueue
 from bot.settings import Settings, SettingsError
@@ -110,6 +110,10 @@ async def load_state(state: BotState, library_loader: Callable[[], Library]) -> 
     state.records = await asyncio.to_thread(create_tables, library.engine)
     state.library = library
     settings = state.settings
+    if library.engine.dialect.name == "postgresql":  # replicas may share it: so do the limits
+        state.limiter = SharedRateLimiter(
+            state.records, settings.rate_limit_per_minute, key=settings.hash_user
+        )
     state.searches = SearchQueue(
         library.search_many,
         max_batch=settings.search_batch,

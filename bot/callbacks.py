@@ -72,7 +72,7 @@ async def _full_article(
     state = get_state(context)
     # A whole article is many messages: counted like a question, so repeated taps cannot
     # spend the bot's Telegram flood budget for everyone.
-    if not state.limiter.check(query.from_user.id).allowed:
+    if not (await state.limiter.acquire(query.from_user.id)).allowed:
         await query.answer(messages.TOAST_RATE_LIMITED)
         return
     article = await asyncio.to_thread(state.lib.article, action.article_id)

@@ -19,6 +19,7 @@ from bot import answers, messages
 from bot.answers import Send
 from bot.format import format_welcome
 from bot.keyboards import examples_keyboard
+from bot.records import is_outage
 from bot.state import get_state, message_of, sender_id
 
 log = logging.getLogger(__name__)
@@ -145,11 +146,18 @@ async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The one error handler: log with the traceback, apologise briefly, never show details."""
     kind = type(update).__name__ if update is not None else "no update"
-    log.error("error while handling an update (%s)", kind, exc_info=context.error)
+    outage = is_outage(context.error)
+    if outage:  # expected while the database restarts: no traceback, a "try again" reply
+        log.warning("database unavailable while handling an update (%s): %s", kind, context.error)
+    else:
+        log.error("error while handling an update (%s)", kind, exc_info=context.error)
     if not isinstance(update, Update):
         return
+    text = messages.STORE_UNAVAILABLE if outage else messages.ERROR_APOLOGY
     with contextlib.suppress(TelegramError):
         if update.callback_query is not None:
-            await update.callback_query.answer(messages.ERROR_APOLOGY)
+            await update.callback_query.answer(
+                messages.TOAST_STORE_UNAVAILABLE if outage else messages.ERROR_APOLOGY
+            )
         elif update.effective_chat is not None and update.message is not None:
-            await context.bot.send_message(update.effective_chat.id, messages.ERROR_APOLOGY)
+            await context.bot.send_message(update.effective_chat.id, text)

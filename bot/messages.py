@@ -88,6 +88,10 @@ FILES_ADMINS_ONLY = "إضافة الملفات إلى المكتبة متاحة 
 RATE_LIMITED = "أرسلت أسئلة كثيرة في وقت قصير. انتظر {seconds} ثم أعد المحاولة من فضلك."
 NOT_READY = "المكتبة تُجهَّز الآن. حاول بعد قليل من فضلك."
 SEARCH_FAILED = "تعذّر البحث الآن. حاول بعد قليل من فضلك."
+# The database cannot be reached (bot/records.is_outage): nothing was done or saved.
+STORE_UNAVAILABLE = "⚠️ تعذّر الوصول إلى قاعدة البيانات الآن. أعد المحاولة بعد لحظات."
+TOAST_STORE_UNAVAILABLE = "قاعدة البيانات غير متاحة الآن. أعد المحاولة بعد لحظات."
+ADD_STORE_UNAVAILABLE = "⚠️ لم يُضف شيء: قاعدة البيانات غير متاحة الآن. أعد إرسال الأمر بعد لحظات."
 # Past capacity (bot/searches.py): a question that will wait is told so; one that cannot be taken
 # is refused, never dropped in silence. The prefixes let a load benchmark tell them apart.
 DELAYED_PREFIX = "⏳"

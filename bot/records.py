@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Boolean, Engine, Float, Integer, String, Text, UniqueConstraint, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from corpus.columns import UTCDateTime, utc_now
+from retrieval.errors import StoreUnavailable
 
 LATENCY_WINDOW = 10_000  # /stats percentiles over the most recent questions
 
@@ -69,6 +70,24 @@ class AdminAction(BotBase):
     detail: Mapped[str] = mapped_column(Text, default="")
     ok: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now, index=True)
+
+
+class RateLimitState(BotBase):
+    """One user's sliding window of questions (`bot.ratelimit.SharedRateLimiter`)."""
+
+    __tablename__ = "bot_rate_limits"
+
+    user_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    events: Mapped[str] = mapped_column(Text)  # JSON list of Unix seconds
+    warned: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[float] = mapped_column(Float, index=True)  # Unix seconds
+
+
+def is_outage(error: BaseException | None) -> bool:
+    """Whether `error` means the database cannot be reached right now (so: "try again in a
+    moment", not a defect): the library's StoreUnavailable, or a connection failure met by
+    the bot's own tables."""
+    return isinstance(error, StoreUnavailable | OperationalError | InterfaceError)
 
 
 def create_tables(engine: Engine) -> sessionmaker[Session]:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
-from bot.ratelimit import RateLimiter
+from bot.ratelimit import Limiter
 from bot.records import QuestionStore
 from bot.searches import SearchQueue
 from bot.settings import Settings
@@ -27,7 +27,7 @@ class BotState:
     limiter and the question store."""
 
     settings: Settings
-    limiter: RateLimiter
+    limiter: Limiter
     questions: QuestionStore = field(default_factory=QuestionStore)
     library: Library | None = None
     records: sessionmaker[Session] | None = None

@@ -27,3 +27,8 @@ class BuildInProgress(RetrievalError):
 
 class ModelUnavailable(RetrievalError):
     """The embedding model could not be found or built."""
+
+
+class StoreUnavailable(RetrievalError):
+    """The database cannot be reached (a PostgreSQL restart, a network cut); nothing was
+    written. Connections are checked before use, so the next call after it returns works."""

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from corpus import BUNDLED_CORPUS
@@ -25,7 +28,13 @@ from corpus.store import (
 )
 from retrieval.backends import PGVECTOR, get_backend
 from retrieval.encoder import Encoder, load_encoder
-from retrieval.errors import IndexCorrupt, IndexMismatch, IndexNotReady, RetrievalError
+from retrieval.errors import (
+    IndexCorrupt,
+    IndexMismatch,
+    IndexNotReady,
+    RetrievalError,
+    StoreUnavailable,
+)
 from retrieval.index import IndexInput, IndexStorage, IndexStore, Progress, embedding_text
 from retrieval.memory import release_free_memory
 from retrieval.readers import Readers
@@ -42,6 +51,9 @@ from retrieval.types import (
     LibraryStats,
     PrepareReport,
 )
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class StoredCorpus:
@@ -61,6 +73,21 @@ class StoredCorpus:
     def fingerprint(self) -> str:
         with self.session_factory() as session:
             return corpus_fingerprint(session)
+
+
+def _store_errors(method: Callable[P, R]) -> Callable[P, R]:
+    """Database connection failures leave the library as StoreUnavailable, so callers tell
+    "try again in a moment" from a defect; other database errors are defects and pass."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except (OperationalError, InterfaceError) as exc:
+            reason = (str(exc.orig or exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise StoreUnavailable(f"database unavailable: {reason}") from exc
+
+    return wrapper
 
 
 def index_storage(settings: LibrarySettings) -> IndexStorage:
@@ -120,6 +147,7 @@ class Library:
             self.load_error = exc
         release_free_memory()
 
+    @_store_errors
     def prepare(
         self, corpus_dir: Path = BUNDLED_CORPUS, *, show_progress: bool = False
     ) -> PrepareReport:
@@ -136,6 +164,7 @@ class Library:
         return PrepareReport(ingested, reason, build)
 
     # --- questions ---------------------------------------------------------------------------
+    @_store_errors
     def search(
         self,
         question: str,
@@ -151,6 +180,7 @@ class Library:
         with self.readers.reading():
             return self.retriever.search(question, k, mode=mode, offset=offset, fold=fold)
 
+    @_store_errors
     def search_many(self, queries: Sequence[Query]) -> list[list[Hit] | RetrievalError]:
         """Several questions in one batch (see Retriever.search_many)."""
         self._serve_current()
@@ -175,11 +205,13 @@ class Library:
         return True
 
     # --- corpus ------------------------------------------------------------------------------
+    @_store_errors
     def article(self, article_id: int) -> ArticleView | None:
         """A stored article in full (citation and body), or None if there is none."""
         with self.session_factory() as session:
             return article_view(session, article_id)
 
+    @_store_errors
     def ingest_paths(self, paths: Sequence[Path], *, show_progress: bool = False) -> IngestReport:
         """Read files/folders and store their articles (index with `build` afterwards).
 
@@ -194,11 +226,13 @@ class Library:
             records = tqdm(records, unit="article", desc="ingest", mininterval=1.0)
         return self._ingest(records, problems)
 
+    @_store_errors
     def ingest_document(self, name: str, data: bytes) -> IngestReport:
         """Store the articles of one uploaded file (.txt, .md, .jsonl, .jsonl.gz, .json)."""
         records, problems = parse_document(name, data)
         return self._ingest(records, problems)
 
+    @_store_errors
     def add_articles(self, records: Iterable[ArticleRecord]) -> IngestReport:
         """Store article records built in code (no file to parse)."""
         return self._ingest(records, [])
@@ -216,6 +250,7 @@ class Library:
         embedded = embedding_text(IndexInput(0, title, text))
         return self.encoder.count_passage_tokens(embedded) > self.encoder.max_tokens
 
+    @_store_errors
     def delete_article(self, article_id: int) -> bool:
         """Remove an article and its passages; searches skip it at once, and the next `build`
         (the bot runs one right after) takes its passages out of the index."""
@@ -223,6 +258,7 @@ class Library:
             return delete_article(session, article_id)  # commits
 
     # --- index -------------------------------------------------------------------------------
+    @_store_errors
     def build(
         self,
         *,
@@ -249,6 +285,7 @@ class Library:
             self.retriever.version.refresh()
         return report
 
+    @_store_errors
     def is_stale(self) -> bool:
         """True when the corpus changed since the served index was built (or none exists)."""
         if not self.ready:
@@ -261,11 +298,13 @@ class Library:
             fingerprint = corpus_fingerprint(session)
         return version.meta.get("corpus_hash") != fingerprint
 
+    @_store_errors
     def corpus_stats(self) -> CorpusStats:
         """Article and passage counts, sources and date range of the stored corpus."""
         with self.session_factory() as session:
             return corpus_stats(session)
 
+    @_store_errors
     def stats(self) -> LibraryStats:
         """The corpus counts and the state of the served index."""
         corpus = self.corpus_stats()

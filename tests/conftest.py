@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -93,3 +94,26 @@ def postgres_server(tmp_path_factory):
 def postgres_url(postgres_server, request) -> str:
     """A SQLAlchemy URL of a new, empty database on the session's server, one per test."""
     return new_postgres_database(postgres_server, request.node.name)
+
+
+@pytest.fixture()
+def own_postgres(tmp_path_factory):
+    """A PostgreSQL server of the test's own, which it may stop and start again (`outage`)."""
+    import pgserver
+
+    server = pgserver.get_server(tmp_path_factory.mktemp("own-pg"), cleanup_mode="delete")
+    yield server
+    server.cleanup()
+
+
+@contextlib.contextmanager
+def outage(server):
+    """PostgreSQL stopped (fast shutdown: clients are disconnected) until the block ends, then
+    started again on the same socket."""
+    from pgserver._commands import pg_ctl
+
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user)
+    try:
+        yield
+    finally:
+        server.ensure_postgres_running()

@@ -162,3 +162,21 @@ def test_a_model_of_another_dimension_is_refused_clearly(postgres_url, tmp_path)
 def test_pgvector_needs_a_postgresql_database(tmp_path):
     with pytest.raises(SettingsError, match="PostgreSQL"):
         LibrarySettings.load(index_backend="pgvector", database_url="sqlite:///x.db")
+
+
+def test_an_outage_is_told_apart_and_the_library_recovers_by_itself(own_postgres, tmp_path):
+    from retrieval.errors import StoreUnavailable
+    from tests.conftest import new_postgres_database, outage
+
+    library = _open(new_postgres_database(own_postgres, "outage"), tmp_path)
+    library.add_articles(_records(5))
+    library.build()
+    assert library.search(QUESTION, 1)
+    with outage(own_postgres):
+        with pytest.raises(StoreUnavailable):
+            library.search(QUESTION, 1)
+        with pytest.raises(StoreUnavailable):
+            library.add_articles([ArticleRecord("خبر", "نص خبر لم يُحفظ أثناء الانقطاع.")])
+    assert library.search(QUESTION, 1)  # the pools reconnect by themselves
+    assert library.corpus_stats().articles == 5  # nothing half-written
+    library.close()
