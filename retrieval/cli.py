@@ -1,4 +1,4 @@
-"""Developer CLI: python -m retrieval ingest|build|ask|eval|chat|prepare."""
+"""Developer CLI: python -m retrieval ingest|build|ask|eval|chat|prepare|migrate."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
+
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from corpus import BUNDLED_CORPUS
 from retrieval.encoder import Encoder
@@ -55,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--k", type=_positive, default=3)
     chat.add_argument("--mode", choices=MODES, default="hybrid")
     sub.add_parser("prepare", help="ingest the bundled corpus and build the index if needed")
+    sub.add_parser("migrate", help="upgrade the database schema (every start does it too)")
     ev = sub.add_parser("eval", help="measure retrieval on a SQuAD-format QA file")
     ev.add_argument("qa_file", type=Path)
     ev.add_argument("--k", type=_positive, default=10)
@@ -80,6 +83,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RetrievalError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except (OperationalError, InterfaceError) as exc:  # e.g. `migrate` before any library
+        print(f"error: database unavailable: {exc.orig or exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 
@@ -95,6 +101,20 @@ def cmd_ingest(args: argparse.Namespace, settings: LibrarySettings) -> int:
         print(library.build(show_progress=True).summary())
     stored = report.added or report.updated or report.unchanged
     return 1 if report.problems and not stored else 0
+
+
+def cmd_migrate(args: argparse.Namespace, settings: LibrarySettings) -> int:
+    """Without loading the model: what an operator runs before starting new replicas."""
+    from corpus.schema import current_revision, head_revision
+    from corpus.store import create_db_engine, init_db
+
+    engine = create_db_engine(settings.database_url)
+    before = current_revision(engine)
+    init_db(engine)
+    after = current_revision(engine)
+    engine.dispose()
+    print(f"database schema at revision {after} (was {before or 'none'}; newest {head_revision()})")
+    return 0
 
 
 def cmd_build(args: argparse.Namespace, settings: LibrarySettings) -> int:
@@ -208,5 +228,6 @@ _COMMANDS = {
     "ask": cmd_ask,
     "chat": cmd_chat,
     "prepare": cmd_prepare,
+    "migrate": cmd_migrate,
     "eval": cmd_eval,
 }

@@ -118,6 +118,7 @@ class Library:
         self.served_generation: str | None = None
 
     @classmethod
+    @_store_errors
     def open(cls, settings: LibrarySettings, encoder: Encoder | None = None) -> Library:
         """Connect to the database, load the model (once per process) and the current index."""
         engine = create_db_engine(settings.database_url)

@@ -106,3 +106,18 @@ def test_contradictory_or_out_of_range_arguments_are_refused(argv, capsys) -> No
         _parser().parse_args(argv)
     assert exit_info.value.code == 2
     assert "error:" in capsys.readouterr().err
+
+
+def test_migrate_brings_a_database_to_the_newest_revision(env, capsys):
+    from corpus.schema import head_revision
+
+    assert main(["migrate"]) == 0
+    assert f"at revision {head_revision()} (was none;" in capsys.readouterr().out
+    assert main(["migrate"]) == 0
+    assert f"(was {head_revision()};" in capsys.readouterr().out
+
+
+def test_an_unreachable_database_is_a_clear_error(env, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:9/none")
+    assert main(["migrate"]) == 2
+    assert "error: database unavailable:" in capsys.readouterr().err
