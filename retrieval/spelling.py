@@ -89,16 +89,16 @@ class Spelling:
 
     def update(self, counts: Mapping[str, int]) -> None:
         """Replace the counts of these words (0 removes a word)."""
-        touched = set()
+        touched: defaultdict[str, list[str]] = defaultdict(list)  # fold key -> updated words
         for word, n in counts.items():
             if n > 0:
                 self._counts[word] = n
             else:
                 self._counts.pop(word, None)
-            touched.add(fold_word(word))
-        for key in touched:
+            touched[fold_word(word)].append(word)
+        for key, updated in touched.items():
             words = {w for w in self._forms.get(key, ()) if w in self._counts}
-            words.update(w for w in counts if fold_word(w) == key and w in self._counts)
+            words.update(w for w in updated if w in self._counts)
             if words:
                 self._forms[key] = self._ordered(words)
             else:
