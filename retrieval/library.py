@@ -98,7 +98,7 @@ def index_storage(settings: LibrarySettings) -> IndexStorage:
             PgIndexStore,  # psycopg and pgvector: the postgres extra
         )
 
-        return PgIndexStore(settings.database_url)
+        return PgIndexStore(settings.database_url, settings.database_read_url)
     return IndexStore(settings.index_dir, get_backend(settings.index_backend))
 
 

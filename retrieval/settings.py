@@ -125,12 +125,19 @@ class LibrarySettings(EnvSettings):
     """Where the corpus, the index and the model live (see `.env.example`)."""
 
     database_url: str = Field("sqlite:///data/sanad.db", validation_alias="DATABASE_URL")
+    # pgvector only: searches (HNSW, BM25, the spelling table) read a PostgreSQL read replica
+    database_read_url: str | None = Field(None, validation_alias="DATABASE_READ_URL")
     index_dir: Path = Field(Path("data/index"), validation_alias="INDEX_DIR")
     index_backend: str = Field(DEFAULT_BACKEND, validation_alias="INDEX_BACKEND")
     model: str = Field(DEFAULT_MODEL, validation_alias="EMBEDDING_MODEL")
     cache_dir: Path = Field(
         default_factory=lambda: Path.home() / ".cache" / "sanad", validation_alias="MODEL_CACHE_DIR"
     )
+
+    @field_validator("database_read_url")
+    @classmethod
+    def _read_url(cls, value: str | None) -> str | None:
+        return cls._database_url(value) if value else None  # empty: no read replica
 
     @field_validator("database_url")
     @classmethod
@@ -159,4 +166,6 @@ class LibrarySettings(EnvSettings):
                 "INDEX_BACKEND=pgvector keeps the index in the database: DATABASE_URL must be "
                 "PostgreSQL (postgresql+psycopg://user:password@host/db)"
             )
+        if self.database_read_url and self.index_backend != PGVECTOR:
+            raise ValueError("DATABASE_READ_URL is read by INDEX_BACKEND=pgvector only")
         return self

@@ -180,3 +180,35 @@ def test_an_outage_is_told_apart_and_the_library_recovers_by_itself(own_postgres
     assert library.search(QUESTION, 1)  # the pools reconnect by themselves
     assert library.corpus_stats().articles == 5  # nothing half-written
     library.close()
+
+
+def test_searches_read_the_read_replica(pair, postgres_server, tmp_path):
+    """DATABASE_READ_URL: the index is searched there; writes go to DATABASE_URL. A copy of
+    the database stands for a replica that has not replayed the newest commit yet."""
+    from sqlalchemy.engine import make_url
+
+    first, second = pair
+    primary = make_url(first.index.url)  # type: ignore[attr-defined]
+    first.close()
+    second.close()  # a template database must have no other sessions
+    copy = f"{primary.database}_replica"
+    postgres_server.psql(f"CREATE DATABASE {copy} TEMPLATE {primary.database};")
+    read_url = primary.set(database=copy).render_as_string(hide_password=False)
+    settings = LibrarySettings(
+        database_url=primary.render_as_string(hide_password=False),
+        database_read_url=read_url,
+        index_dir=tmp_path / "unused",
+        index_backend="pgvector",
+    )
+    library = Library.open(settings, encoder=Encoder384())
+    assert library.search(QUESTION, 1)[0].title.startswith("البحرين")
+    library.add_articles([ArticleRecord("مهرجان التمور", "افتتح مهرجان التمور في بريدة اليوم.")])
+    library.build()  # written to the primary ...
+    hits = library.search("مهرجان التمور في بريدة", 3, mode="lexical")
+    assert all(h.title != "مهرجان التمور" for h in hits)  # ... not replayed on the "replica"
+    library.close()
+
+
+def test_a_read_url_needs_pgvector():
+    with pytest.raises(SettingsError, match="DATABASE_READ_URL"):
+        LibrarySettings.load(database_read_url="postgresql+psycopg://x@h/db")

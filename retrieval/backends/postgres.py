@@ -240,12 +240,16 @@ class PgIndexStore:
 
     backend_name = BACKEND
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, read_url: str | None = None) -> None:
         self.url = url
         self.engine = index_engine(url)
+        # Searches may read a streaming replica (DATABASE_READ_URL): writes and the build lock
+        # stay on the primary; what the primary commits is answered once the replica replays it.
+        self.read_engine = index_engine(read_url) if read_url else self.engine
 
     def close(self) -> None:
         self.engine.dispose()
+        self.read_engine.dispose()
 
     def current_name(self) -> str | None:
         """The generation served: it changes only when every vector is replaced (a new
@@ -270,7 +274,7 @@ class PgIndexStore:
                 f"{meta.get('format')}; this code uses {ANALYZER_VERSION!r}, format {FORMAT}: "
                 "run `python -m retrieval build`"
             )
-        return PgLiveIndex(name, self.engine)
+        return PgLiveIndex(name, self.read_engine)
 
     @contextlib.contextmanager
     def build_lock(self) -> Iterator[None]:
