@@ -22,7 +22,7 @@ import math
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -69,6 +69,9 @@ def index_engine(url: str) -> Engine:
     @event.listens_for(engine, "connect")
     def _vectors(dbapi_connection: Any, _record: Any) -> None:
         register_vector(dbapi_connection)
+        with dbapi_connection.cursor() as cursor:  # for the session: no SET per search
+            cursor.execute(f"SET hnsw.ef_search = {EF_SEARCH}")
+        dbapi_connection.commit()
 
     return engine
 
@@ -94,22 +97,24 @@ def idf(total: int, df: int) -> float:
 
 class PgLexical:
     """BM25 (`K1`, `B`: the embedded backend's constants, tuned on ARCD-train) computed in SQL
-    over every passage holding a query term; a repeated query term counts again."""
+    over every passage holding a query term; a repeated query term counts again. N and the
+    mean length come from `meta` (the served index's, read at each refresh)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, meta: Callable[[], Mapping[str, str]]) -> None:
         self.engine = engine
+        self._meta = meta
 
     def search(self, query: str, k: int) -> Ranked:
         terms = analyze_query(query)
         if not terms or k <= 0:
             return []
         counts = Counter(terms)
+        meta = self._meta()
+        total = int(meta.get("lexical_docs", 0))
+        length_sum = int(meta.get("lexical_terms_sum", 0))
+        if total <= 0:
+            return []
         with self.engine.connect() as connection:
-            meta = _meta(connection)
-            total = int(meta.get("lexical_docs", 0))
-            length_sum = int(meta.get("lexical_terms_sum", 0))
-            if total <= 0:
-                return []
             dfs: dict[str, int] = dict(
                 connection.execute(
                     text("SELECT term, df FROM lexical_terms WHERE term = ANY(:terms)"),
@@ -141,8 +146,7 @@ class PgLexical:
             return [(int(pid), float(score)) for pid, score in rows]
 
     def __len__(self) -> int:
-        with self.engine.connect() as connection:
-            return int(_meta(connection).get("lexical_docs", 0))
+        return int(self._meta().get("lexical_docs", 0))
 
 
 class PgLiveIndex:
@@ -153,7 +157,7 @@ class PgLiveIndex:
     def __init__(self, name: str, engine: Engine) -> None:
         self.name = name
         self.engine = engine
-        self.lexical = PgLexical(engine)
+        self.lexical = PgLexical(engine, lambda: self.meta)
         self._lock = threading.Lock()
         with engine.connect() as connection:
             self.meta = _meta(connection)
@@ -191,10 +195,10 @@ class PgLiveIndex:
         if k <= 0:
             return []
         with self.engine.begin() as connection:
-            connection.execute(
-                text("SELECT set_config('hnsw.ef_search', :ef, true)"),
-                {"ef": str(max(EF_SEARCH, k))},
-            )
+            if k > EF_SEARCH:  # HNSW returns at most ef_search rows
+                connection.execute(
+                    text("SELECT set_config('hnsw.ef_search', :ef, true)"), {"ef": str(k)}
+                )
             rows = connection.execute(
                 text(
                     "SELECT passage_id, 1 - (embedding <=> :q) FROM passage_vectors "
