@@ -212,3 +212,14 @@ def test_searches_read_the_read_replica(pair, postgres_server, tmp_path):
 def test_a_read_url_needs_pgvector():
     with pytest.raises(SettingsError, match="DATABASE_READ_URL"):
         LibrarySettings.load(database_read_url="postgresql+psycopg://x@h/db")
+
+
+def test_a_fresh_build_reanalyzes_in_place_and_keeps_every_vector(pair):
+    first, second = pair
+    before = first.search(QUESTION, 3)
+    report = first.build(fresh=True)
+    assert (report.added, report.removed, report.embedded) == (0, 0, 0)
+    assert report.version == first.served_generation
+    after = second.search(QUESTION, 3)
+    assert [h.passage_id for h in after] == [h.passage_id for h in before]
+    assert [round(h.score, 6) for h in after] == [round(h.score, 6) for h in before]

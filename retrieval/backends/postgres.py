@@ -28,6 +28,7 @@ from typing import Any, Final
 
 import numpy as np
 from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from retrieval.arabic import ANALYZER_VERSION, analyze_document, analyze_query
 from retrieval.backends.base import Ranked
@@ -293,8 +294,10 @@ class PgIndexStore:
             try:
                 yield
             finally:
-                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": BUILD_LOCK})
-                connection.commit()
+                # A connection lost meanwhile took the lock with it: nothing to release.
+                with contextlib.suppress(SQLAlchemyError):
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": BUILD_LOCK})
+                    connection.commit()
 
     def sync(
         self,
@@ -386,13 +389,12 @@ class PgIndexStore:
         """Every passage analyzed again, in one transaction; vectors of unchanged passages
         keep serving (their members row keeps `dense`)."""
         with self.engine.begin() as connection:
-            served = {
-                int(pid): bytes(key)
-                for pid, key in connection.execute(
-                    text("SELECT passage_id, key FROM index_members WHERE dense")
-                )
-            }
-            held = len(served)
+            members = connection.execute(text("SELECT passage_id, key, dense FROM index_members"))
+            held, served = set(), {}
+            for pid, key, dense in members:
+                held.add(int(pid))
+                if dense:
+                    served[int(pid)] = bytes(key)
             for table in ("lexical_postings", "lexical_terms", "index_members", "index_words"):
                 connection.execute(text(f"DELETE FROM {table}"))
             _set_meta(connection, {"lexical_docs": 0, "lexical_terms_sum": 0})
@@ -407,7 +409,7 @@ class PgIndexStore:
                     "index_members m WHERE m.passage_id = v.passage_id AND m.dense)"
                 )
             )
-        return max(0, held - len(wanted)), len(ids)
+        return len(held - wanted), len(wanted - held)
 
     def _update_lexical(
         self, corpus: CorpusSource, encoder: Encoder, wanted: set[int]
