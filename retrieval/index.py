@@ -96,6 +96,9 @@ class ServedIndex(Protocol):
 
     def refresh(self) -> None: ...
 
+    def reading(self) -> contextlib.AbstractContextManager[None]:
+        """Around one batch of searches by one thread (PostgreSQL: one connection for all)."""
+
     def dense_search(self, query: np.ndarray, k: int) -> Ranked: ...
 
     def dense_vectors(self, ids: Sequence[int]) -> dict[int, np.ndarray]: ...
@@ -181,6 +184,10 @@ class LiveIndex:
     def size(self) -> int:
         """Passages served by the dense side."""
         return len(self.dense)
+
+    def reading(self) -> contextlib.AbstractContextManager[None]:
+        """Nothing to hold: the index is in this process."""
+        return contextlib.nullcontext()
 
     def refresh(self) -> None:
         """Apply what was committed since the last call (cheap when nothing was)."""

@@ -131,15 +131,18 @@ class Retriever:
         if not texts:
             return [r if r is not None else [] for r in results]
         version = self.version
-        version.refresh()  # serve what builds committed since the last question
-        vectors = self._encode_questions(version, texts, queries)
         pages: dict[int, list[Hit]] = {}
-        for i, text in texts.items():
-            query = queries[i]
-            ranked, dense_scores = self._rank(version, text, vectors.get(i), query.mode)
-            wanted = query.offset + query.k
-            hits = self._assemble(version, ranked, dense_scores, wanted, query.collapse, query.fold)
-            pages[i] = hits[query.offset : wanted]
+        with version.reading():  # one database connection for the batch, where there is one
+            version.refresh()  # serve what builds committed since the last question
+            vectors = self._encode_questions(version, texts, queries)
+            for i, text in texts.items():
+                query = queries[i]
+                ranked, dense_scores = self._rank(version, text, vectors.get(i), query.mode)
+                wanted = query.offset + query.k
+                hits = self._assemble(
+                    version, ranked, dense_scores, wanted, query.collapse, query.fold
+                )
+                pages[i] = hits[query.offset : wanted]
         shown = {i: page for i, page in pages.items() if queries[i].explain != 0}
         judged = {i: v for i, v in vectors.items() if queries[i].model_sentence}
         first_spans = self._first_answers(texts, judged, shown)

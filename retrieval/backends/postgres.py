@@ -53,7 +53,7 @@ FORMAT: Final = 1
 DIM: Final = 384  # the column's dimension (migration 0002): the bundled model's
 # hnsw.ef_search, the candidate list HNSW keeps while searching (pgvector's default is 40).
 # benchmarks/pgvector.py measures recall@10 against exact search at this setting.
-EF_SEARCH: Final = 100
+EF_SEARCH: Final = 400
 # pg_try_advisory_lock key of the one index writer ("sanadidx" in ASCII)
 BUILD_LOCK: Final = 0x73616E6164696478
 
@@ -96,13 +96,44 @@ def idf(total: int, df: int) -> float:
     return math.log(1.0 + (total - df + 0.5) / (df + 0.5))
 
 
+class Reads:
+    """Connections for searches. Within `batch()` one connection per thread serves every read
+    of that batch: a question makes about eight, and each checkout costs a round trip of its
+    own (the pool pings a connection before lending it, so an outage is survived)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._local = threading.local()
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        if getattr(self._local, "connection", None) is not None:
+            yield
+            return
+        with self.engine.connect() as connection:
+            self._local.connection = connection
+            try:
+                yield
+            finally:
+                self._local.connection = None
+
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[Connection]:
+        held = getattr(self._local, "connection", None)
+        if held is not None:
+            yield held
+            return
+        with self.engine.connect() as connection:
+            yield connection
+
+
 class PgLexical:
     """BM25 (`K1`, `B`: the embedded backend's constants, tuned on ARCD-train) computed in SQL
     over every passage holding a query term; a repeated query term counts again. N and the
     mean length come from `meta` (the served index's, read at each refresh)."""
 
-    def __init__(self, engine: Engine, meta: Callable[[], Mapping[str, str]]) -> None:
-        self.engine = engine
+    def __init__(self, reads: Reads, meta: Callable[[], Mapping[str, str]]) -> None:
+        self.reads = reads
         self._meta = meta
 
     def search(self, query: str, k: int) -> Ranked:
@@ -115,7 +146,7 @@ class PgLexical:
         length_sum = int(meta.get("lexical_terms_sum", 0))
         if total <= 0:
             return []
-        with self.engine.connect() as connection:
+        with self.reads.connect() as connection:
             dfs: dict[str, int] = dict(
                 connection.execute(
                     text("SELECT term, df FROM lexical_terms WHERE term = ANY(:terms)"),
@@ -158,7 +189,8 @@ class PgLiveIndex:
     def __init__(self, name: str, engine: Engine) -> None:
         self.name = name
         self.engine = engine
-        self.lexical = PgLexical(engine, lambda: self.meta)
+        self.reads = Reads(engine)
+        self.lexical = PgLexical(self.reads, lambda: self.meta)
         self._lock = threading.Lock()
         with engine.connect() as connection:
             self.meta = _meta(connection)
@@ -179,7 +211,7 @@ class PgLiveIndex:
 
     def refresh(self) -> None:
         """Read the settings and the spelling words committed since the last call."""
-        with self.engine.connect() as connection:
+        with self.reads.connect() as connection:
             meta = _meta(connection)
             rows = connection.execute(
                 text("SELECT word, n, seq FROM index_words WHERE seq > :seq"),
@@ -195,8 +227,8 @@ class PgLiveIndex:
         """Up to `k` (passage id, cosine) by HNSW (approximate; see EF_SEARCH)."""
         if k <= 0:
             return []
-        with self.engine.begin() as connection:
-            if k > EF_SEARCH:  # HNSW returns at most ef_search rows
+        with self.reads.connect() as connection:
+            if k > EF_SEARCH:  # HNSW returns at most ef_search rows (for this transaction)
                 connection.execute(
                     text("SELECT set_config('hnsw.ef_search', :ef, true)"), {"ef": str(k)}
                 )
@@ -212,7 +244,7 @@ class PgLiveIndex:
     def dense_vectors(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
         if not ids:
             return {}
-        with self.engine.connect() as connection:
+        with self.reads.connect() as connection:
             rows = connection.execute(
                 text(
                     "SELECT passage_id, embedding FROM passage_vectors WHERE passage_id = ANY(:ids)"
@@ -220,6 +252,9 @@ class PgLiveIndex:
                 {"ids": [int(i) for i in ids]},
             )
             return {int(pid): _array(vector) for pid, vector in rows}
+
+    def reading(self) -> contextlib.AbstractContextManager[None]:
+        return self.reads.batch()
 
     def respell(self, text_: str, model: ModelSpelling | None) -> str:
         with self._lock:
