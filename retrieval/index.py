@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final, Protocol
+from typing import Final, Protocol
 
 import numpy as np
 
@@ -484,42 +484,50 @@ def _embed_pending(
             reused += len(hits)
             todo.extend((pid, key) for pid, key in chunk if key not in found)
         pending = todo
+
+    def serve(items: Sequence[IndexInput], keys: Sequence[bytes], vectors: np.ndarray) -> None:
+        store.put(keys, vectors)
+        catalog.mark_dense([item.passage_id for item in items])
+
+    encode_pending(pending, corpus, encoder, serve, progress, show_progress, readers)
+    return len(pending), reused
+
+
+Serve = Callable[[Sequence[IndexInput], Sequence[bytes], np.ndarray], None]
+
+
+def encode_pending(
+    pending: Sequence[tuple[int, bytes]],
+    corpus: CorpusSource,
+    encoder: Encoder,
+    serve: Serve,
+    progress: Progress | None = None,
+    show_progress: bool = False,
+    readers: Readers | None = None,
+) -> None:
+    """Encode `pending` (passage id, embedding key; shortest first: a batch costs what its
+    longest passage costs), EMBED_BATCH at a time or fewer while `readers` are searching, and
+    hand each batch to `serve` (items, their keys, vectors of shape (len(items), dim)), which
+    stores it before serving it. A passage deleted meanwhile is skipped."""
     bar = None
     if show_progress and pending:
         from tqdm import tqdm
 
         bar = tqdm(total=len(pending), unit="passage", desc="embedding", smoothing=0.05)
     with readers.building() if readers is not None else contextlib.nullcontext():
-        _encode_batches(pending, store, catalog, corpus, encoder, readers, bar, progress)
+        done = 0
+        while done < len(pending):
+            size = readers.before_batch(EMBED_BATCH) if readers is not None else EMBED_BATCH
+            batch = dict(pending[done : done + size])
+            items = corpus.passages(list(batch))
+            if items:
+                texts = [embedding_text(item) for item in items]
+                vectors = encoder.encode_passages(texts, batch_size=size)
+                serve(items, [batch[item.passage_id] for item in items], vectors)
+            done += len(batch)
+            if bar is not None:
+                bar.update(len(batch))
+            if progress is not None:
+                progress(done, len(pending))
     if bar is not None:
         bar.close()
-    return len(pending), reused
-
-
-def _encode_batches(
-    pending: Sequence[tuple[int, bytes]],
-    store: EmbeddingStore,
-    catalog: Catalog,
-    corpus: CorpusSource,
-    encoder: Encoder,
-    readers: Readers | None,
-    bar: Any,
-    progress: Progress | None,
-) -> None:
-    """Encode and store `pending` (passage id, embedding key) shortest first, EMBED_BATCH at a
-    time or as `readers` say, each batch stored before it is served."""
-    done = 0
-    while done < len(pending):
-        size = readers.before_batch(EMBED_BATCH) if readers is not None else EMBED_BATCH
-        batch = dict(pending[done : done + size])
-        items = corpus.passages(list(batch))  # a passage deleted meanwhile is skipped
-        if items:
-            texts = [embedding_text(item) for item in items]
-            vectors = encoder.encode_passages(texts, batch_size=size)
-            store.put([batch[item.passage_id] for item in items], vectors)
-            catalog.mark_dense([item.passage_id for item in items])
-        done += len(batch)
-        if bar is not None:
-            bar.update(len(batch))
-        if progress is not None:
-            progress(done, len(pending))

@@ -36,13 +36,13 @@ from retrieval.backends.lexical_tantivy import K1, B
 from retrieval.encoder import Encoder
 from retrieval.errors import BuildInProgress, IndexMismatch, IndexNotReady
 from retrieval.index import (
-    EMBED_BATCH,
     LEXICAL_BATCH,
     CorpusSource,
     IndexInput,
     Progress,
     embedding_key,
     embedding_text,
+    encode_pending,
 )
 from retrieval.readers import Readers
 from retrieval.spelling import ModelSpelling, Spelling
@@ -512,35 +512,12 @@ class PgIndexStore:
                     )
                 }
             pending = [(pid, key) for pid, key in pending if pid not in done]
-        bar = None
-        if show_progress and pending:
-            from tqdm import tqdm
 
-            bar = tqdm(total=len(pending), unit="passage", desc="embedding", smoothing=0.05)
-        with readers.building() if readers is not None else contextlib.nullcontext():
-            position = 0
-            while position < len(pending):
-                size = readers.before_batch(EMBED_BATCH) if readers is not None else EMBED_BATCH
-                batch = dict(pending[position : position + size])
-                items = corpus.passages(list(batch))  # a passage deleted meanwhile is skipped
-                if items:
-                    vectors = encoder.encode_passages(
-                        [embedding_text(item) for item in items], batch_size=size
-                    )
-                    with self.engine.begin() as connection:
-                        _serve_vectors(
-                            connection,
-                            [item.passage_id for item in items],
-                            [batch[item.passage_id] for item in items],
-                            vectors,
-                        )
-                position += len(batch)
-                if bar is not None:
-                    bar.update(len(batch))
-                if progress is not None:
-                    progress(position, len(pending))
-        if bar is not None:
-            bar.close()
+        def serve(items: Sequence[IndexInput], keys: Sequence[bytes], vectors: np.ndarray) -> None:
+            with self.engine.begin() as connection:
+                _serve_vectors(connection, [item.passage_id for item in items], keys, vectors)
+
+        encode_pending(pending, corpus, encoder, serve, progress, show_progress, readers)
         return len(pending), reused
 
 
