@@ -25,7 +25,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -133,6 +133,17 @@ class IndexStorage(Protocol):
         show_progress: bool = False,
         readers: Readers | None = None,
     ) -> BuildReport: ...
+
+
+def check_model(meta: Mapping[str, str], encoder: Encoder, remedy: str) -> None:
+    """IndexMismatch unless the index's settings `meta` name `encoder`'s fingerprint and
+    dimension; `remedy` ends the message (what the caller's user should run)."""
+    if meta.get("model_fingerprint") != encoder.fingerprint or meta.get("dim") != str(encoder.dim):
+        raise IndexMismatch(
+            f"index built with {meta.get('model')} ({meta.get('model_fingerprint')}, "
+            f"dim {meta.get('dim')}), loaded model is {encoder.name} "
+            f"({encoder.fingerprint}, dim {encoder.dim}): {remedy}"
+        )
 
 
 def embedding_text(item: IndexInput) -> str:
@@ -296,14 +307,7 @@ class IndexStore:
                 f"index built with backend {meta.get('backend')}, INDEX_BACKEND is "
                 f"{self.backend.name}: rebuild with --full"
             )
-        if meta.get("model_fingerprint") != encoder.fingerprint or meta.get("dim") != str(
-            encoder.dim
-        ):
-            raise IndexMismatch(
-                f"index built with {meta.get('model')} ({meta.get('model_fingerprint')}, "
-                f"dim {meta.get('dim')}), loaded model is {encoder.name} "
-                f"({encoder.fingerprint}, dim {encoder.dim}): rebuild with --full"
-            )
+        check_model(meta, encoder, "rebuild with --full")
 
     @contextlib.contextmanager
     def build_lock(self) -> Iterator[None]:

@@ -80,16 +80,8 @@ def test_corpus_only_database_gets_the_bot_tables(tmp_path: Path) -> None:
 
 
 def _counts(path: Path) -> dict[str, int]:
-    tables = [
-        "articles",
-        "passages",
-        "line_shapes",
-        "bot_queries",
-        "bot_feedback",
-        "bot_admin_actions",
-    ]
     with sqlite3.connect(path) as conn:
-        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in RELEASE}
 
 
 @pytest.mark.parametrize("revision", ["0001", "0002"])

@@ -40,6 +40,7 @@ from retrieval.index import (
     CorpusSource,
     IndexInput,
     Progress,
+    check_model,
     embedding_key,
     embedding_text,
     encode_pending,
@@ -307,7 +308,7 @@ class PgIndexStore:
         name = meta.get("generation")
         if not name:
             raise IndexNotReady("no index in the database yet: run `python -m retrieval build`")
-        _check_model(meta, encoder)
+        check_model(meta, encoder, "run `python -m retrieval build`")
         if meta.get("analyzer") != ANALYZER_VERSION or meta.get("format") != str(FORMAT):
             raise IndexMismatch(
                 f"index built with analyzer {meta.get('analyzer')!r}, format "
@@ -527,15 +528,6 @@ def _array(value: Any) -> np.ndarray:
     if hasattr(value, "to_numpy"):
         value = value.to_numpy()
     return np.asarray(value, dtype=np.float32)
-
-
-def _check_model(meta: Mapping[str, str], encoder: Encoder) -> None:
-    if meta.get("model_fingerprint") != encoder.fingerprint or meta.get("dim") != str(encoder.dim):
-        raise IndexMismatch(
-            f"index built with {meta.get('model')} ({meta.get('model_fingerprint')}, "
-            f"dim {meta.get('dim')}), loaded model is {encoder.name} "
-            f"({encoder.fingerprint}, dim {encoder.dim}): run `python -m retrieval build`"
-        )
 
 
 def _add_lexical(
