@@ -101,7 +101,9 @@ class ServedIndex(Protocol):
 
     def dense_search(self, query: np.ndarray, k: int) -> Ranked: ...
 
-    def dense_vectors(self, ids: Sequence[int]) -> dict[int, np.ndarray]: ...
+    def dense_scores(self, query: np.ndarray, ids: Sequence[int]) -> dict[int, float]:
+        """Cosine of `query` (shape (dim,), normalized) with each of these passages whose
+        vector is served; the others are absent."""
 
     def respell(self, text: str, model: ModelSpelling | None) -> str: ...
 
@@ -235,9 +237,10 @@ class LiveIndex:
         with self._lock:
             return self.dense.search(query, k)
 
-    def dense_vectors(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
+    def dense_scores(self, query: np.ndarray, ids: Sequence[int]) -> dict[int, float]:
         with self._lock:
-            return self.dense.vectors(ids)
+            vectors = self.dense.vectors(ids)
+        return {pid: float(vector @ query) for pid, vector in vectors.items()}
 
     def respell(self, text: str, model: ModelSpelling | None) -> str:
         with self._lock:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -140,7 +140,13 @@ class Retriever:
                 ranked, dense_scores = self._rank(version, text, vectors.get(i), query.mode)
                 wanted = query.offset + query.k
                 hits = self._assemble(
-                    version, ranked, dense_scores, wanted, query.collapse, query.fold
+                    version,
+                    ranked,
+                    dense_scores,
+                    vectors.get(i),
+                    wanted,
+                    query.collapse,
+                    query.fold,
                 )
                 pages[i] = hits[query.offset : wanted]
         shown = {i: page for i, page in pages.items() if queries[i].explain != 0}
@@ -215,38 +221,35 @@ class Retriever:
             ranked = lexical
         else:
             ranked = fuse(dense, lexical)
-        dense_scores = dict(dense)
-        if query_vector is not None:
-            missing = [pid for pid, _ in ranked if pid not in dense_scores]
-            # lexical-only candidates still get a comparable cosine score (once their vectors
-            # are served: a passage added moments ago may be answerable by its keywords only)
-            for pid, vector in version.dense_vectors(missing).items():
-                dense_scores[pid] = float(vector @ query_vector)
-        return ranked, dense_scores
+        return ranked, dict(dense)
 
     def _assemble(
         self,
         version: ServedIndex,
         ranked: Sequence[tuple[int, float]],
         dense_scores: dict[int, float],
+        query_vector: np.ndarray | None,
         wanted: int,
         collapse: bool,
         fold: bool,
     ) -> list[Hit]:
-        with self.session_factory() as session:
-            views = passage_views(session, [pid for pid, _ in ranked])
-        hits: list[Hit] = []
+        enough = wanted * 2 + 5  # room for duplicates to fold
+        chosen: list[tuple[PassageView, float]] = []
         seen_articles: set[int] = set()
-        for pid, score in ranked:
-            view = views.get(pid)
-            if view is None:  # deleted since the index was built
-                continue
-            if collapse and view.article_id in seen_articles:
-                continue
-            seen_articles.add(view.article_id)
-            hits.append(_hit(view, score, dense_scores.get(pid)))
-            if len(hits) >= wanted * 2 + 5:  # room for duplicates to fold
-                break
+        with self.session_factory() as session:
+            for view, score in _views_in_order(session, ranked, enough * 2):
+                if collapse and view.article_id in seen_articles:
+                    continue
+                seen_articles.add(view.article_id)
+                chosen.append((view, score))
+                if len(chosen) >= enough:
+                    break
+        if query_vector is not None:
+            # lexical-only hits still get a comparable cosine score (once their vectors are
+            # served: a passage added moments ago may be answerable by its keywords only)
+            missing = [view.passage_id for view, _ in chosen if view.passage_id not in dense_scores]
+            dense_scores = dense_scores | version.dense_scores(query_vector, missing)
+        hits = [_hit(view, score, dense_scores.get(view.passage_id)) for view, score in chosen]
         if collapse and fold:
             hits = self._fold_duplicates(hits)
         return hits
@@ -305,6 +308,21 @@ class Retriever:
         """The sentence to bold in a later hit: by the question's words alone."""
         spans = content_sentences(hit.text)
         return best_sentence(question, hit.text, spans) if spans else None
+
+
+def _views_in_order(
+    session: Session, ranked: Sequence[tuple[int, float]], chunk: int
+) -> Iterator[tuple[PassageView, float]]:
+    """(passage, score) in ranked order, read `chunk` passages per query as far down as the
+    caller iterates (of ~100 fused candidates a page of three needs the first ~20); passages
+    deleted since they were indexed are skipped."""
+    for start in range(0, len(ranked), chunk):
+        part = ranked[start : start + chunk]
+        views = passage_views(session, [pid for pid, _ in part])
+        for pid, score in part:
+            view = views.get(pid)
+            if view is not None:
+                yield view, score
 
 
 def _hit(view: PassageView, score: float, dense_score: float | None) -> Hit:
