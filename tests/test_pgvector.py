@@ -223,3 +223,38 @@ def test_a_fresh_build_reanalyzes_in_place_and_keeps_every_vector(pair):
     after = second.search(QUESTION, 3)
     assert [h.passage_id for h in after] == [h.passage_id for h in before]
     assert [round(h.score, 6) for h in after] == [round(h.score, 6) for h in before]
+
+
+def test_a_bulk_build_vacuums_the_index_tables_and_a_small_one_does_not(
+    postgres_url, tmp_path, monkeypatch
+):
+    """After a bulk change BM25 must read postings from the index alone (visibility map and
+    statistics up to date); a build of a few passages leaves that to autovacuum."""
+    from retrieval.backends import postgres
+
+    library = _open(postgres_url, tmp_path)
+    engine = library.index.engine
+
+    def vacuumed() -> dict[str, bool]:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_stat_clear_snapshot()"))
+            rows = connection.execute(
+                text(
+                    "SELECT relname, last_vacuum IS NOT NULL FROM pg_stat_user_tables "
+                    "WHERE relname = ANY(:tables)"
+                ),
+                {"tables": list(postgres.INDEX_TABLES)},
+            )
+            return dict(rows.all())
+
+    records = _records(12)
+    library.add_articles(records[:10])
+    passages = library.corpus_stats().passages
+    monkeypatch.setattr(postgres, "VACUUM_AFTER", passages + 1)
+    library.build()
+    assert not any(vacuumed().values())
+    library.add_articles(records[10:])
+    monkeypatch.setattr(postgres, "VACUUM_AFTER", 1)
+    library.build()
+    assert vacuumed() == dict.fromkeys(postgres.INDEX_TABLES, True)
+    library.close()
