@@ -48,22 +48,25 @@ order, its title then the first sentence of its body; repeats dropped), encoded 
 model as passages (2,048 texts at a time in archive order, each chunk in length-sorted batches
 of 64; when the rate so far says the next chunk would pass --encode-budget seconds, the set stops
 there and the output says so; vectors are cached under --cache, so a re-run is quick), copied
-into a table of passage_vectors' definition (`vector(384)` + HNSW `vector_cosine_ops`, pgvector's
-default m 16, ef_construction 64) whose index exists before the rows arrive, as in the product,
-in transactions of 1,000 rows. Then --recall-questions ARCD-test questions (`encode_queries`):
+into a table like passage_vectors (`vector(384)`) under an HNSW index of the definition the
+product's migrations give passage_vectors_hnsw (read back from a migrated scratch database with
+`pg_get_indexdef`: operator class, m, ef_construction; printed), created before the rows arrive,
+as in the product, in transactions of 1,000 rows. Then --recall-questions ARCD-test questions
+(`encode_queries`):
   recall@10             |HNSW top-10 ∩ exact top-10| / 10, averaged; exact = numpy over all
-                        vectors (cosine); at hnsw.ef_search 40 (pgvector's default), 100
-                        (`retrieval.backends.postgres.EF_SEARCH`), 200, 400 and 1000 (the
-                        largest pgvector allows)
+                        vectors (cosine); at hnsw.ef_search 40 (pgvector's default), 100,
+                        200, 400, 800, 1000 (the largest pgvector allows) and the product's
+                        `retrieval.backends.postgres.EF_SEARCH` (marked "product")
   recall@50             the same for the 50 candidates the retriever asks for, at
                         ef_search max(ef, 50) as the product sets it (HNSW returns at most
                         ef_search rows)
   10th cos gap          exact 10th cosine - cosine of HNSW's 10th hit, averaged (how much
                         worse the misses are; printed beside the exact neighbours' spread)
   p50 ms                of one such top-10 query (SET LOCAL + SELECT, one round trip each)
-The tables also give the p95s, and the JSON the rest (plans, autovacuum state, notices).
 first on the graph built by the inserts ("insert-built"), then again after a REINDEX of it
 ("reindexed", a bulk build; its seconds are reported).
+
+The tables also give p95s; the JSON holds the rest (plans, autovacuum state, notices).
 
 Prints markdown tables and writes everything to --json.
 """
@@ -106,7 +109,7 @@ from benchmarks.scale import (
     questions,
 )
 from corpus.split import clean_text, content_sentences
-from corpus.store import scratch_database
+from corpus.store import create_db_engine, init_db, scratch_database
 from retrieval.backends import DEFAULT_BACKEND, PGVECTOR
 from retrieval.backends.postgres import EF_SEARCH, index_engine
 from retrieval.encoder import Encoder, load_encoder
@@ -117,7 +120,9 @@ from retrieval.settings import LibrarySettings
 
 ROOT = Path(__file__).resolve().parents[1]
 BACKENDS = (DEFAULT_BACKEND, PGVECTOR)
-EF_VALUES = (40, 100, 200, 400, 1000)  # 1000: pgvector's largest hnsw.ef_search
+# hnsw.ef_search values measured: pgvector's default, the product's and others up to 1000, the
+# largest pgvector allows
+EF_VALUES = tuple(sorted({40, 100, 200, 400, 800, 1000, EF_SEARCH}))
 RECALL_K = 10
 ENCODE_BATCH = 64  # the real-vector set: short texts, larger batches than EMBED_BATCH
 INSERT_BATCH = 1000
@@ -574,6 +579,22 @@ def recall_rows(
     return rows
 
 
+def product_hnsw(url: str) -> str:
+    """The product's HNSW index definition: the migrations run on this (scratch) database,
+    then `pg_get_indexdef` of passage_vectors_hnsw (operator class, m, ef_construction)."""
+    engine = create_db_engine(url)
+    try:
+        init_db(engine)
+        with engine.connect() as connection:
+            return str(
+                connection.exec_driver_sql(
+                    "SELECT pg_get_indexdef('passage_vectors_hnsw'::regclass)"
+                ).scalar()
+            )
+    finally:
+        engine.dispose()
+
+
 def run_recall(
     real: Encoder, url: str, lines: list[bytes], args: argparse.Namespace
 ) -> dict[str, Any]:
@@ -588,10 +609,7 @@ def run_recall(
     gaps = ranked[:, RECALL_K - 1] - ranked[:, RECALL_K]
     info["exact_10th_11th_gap_median"] = float(np.median(gaps))
     with scratch_database(url) as scratch:
-        plain = create_engine(scratch)
-        with plain.begin() as connection:  # before index_engine: its connections need the type
-            connection.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS vector")
-        plain.dispose()
+        info["hnsw_definition"] = product_hnsw(scratch)
         engine = index_engine(scratch)
         try:
             with engine.begin() as connection:
@@ -600,8 +618,9 @@ def run_recall(
                     "embedding vector(384) NOT NULL)"
                 )
                 connection.exec_driver_sql(
-                    "CREATE INDEX real_vectors_hnsw ON real_vectors "
-                    "USING hnsw (embedding vector_cosine_ops)"
+                    info["hnsw_definition"]
+                    .replace("passage_vectors_hnsw", "real_vectors_hnsw")
+                    .replace("public.passage_vectors", "real_vectors")
                 )
             started = time.perf_counter()
             for start in range(0, len(vectors), INSERT_BATCH):
@@ -712,7 +731,7 @@ def recall_table(recall: dict[str, Any]) -> str:
     lines = [
         [
             r["graph"],
-            str(r["ef_search"]),
+            f"{r['ef_search']}" + (" (product)" if r["ef_search"] == EF_SEARCH else ""),
             f"{r['recall@10']:.4f}",
             f"{r['recall@10_min']:.1f}",
             str(r["queries_below_0.9"]),
@@ -792,6 +811,7 @@ def main() -> None:
     print()
     print(recall_table(recall))
     print()
+    print(f"HNSW index (the product's definition): {info['hnsw_definition']}")
     print(f"plan: {info['plan']}")
     for key in ("reindex_notices", "reindex_1gb_notices"):
         if info[key]:
