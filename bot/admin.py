@@ -38,7 +38,7 @@ async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await message_of(update).reply_text(messages.ADMINS_ONLY)
 
 
-async def _record(state: BotState, user_id: int, action: str, detail: str, ok: bool) -> None:
+async def record(state: BotState, user_id: int, action: str, detail: str, ok: bool) -> None:
     """The audit log; an outage loses the entry (logged), not the admin's reply."""
     try:
         await asyncio.to_thread(
@@ -127,14 +127,14 @@ async def _finish_add(
     state = get_state(context)
     lines = format_ingest_report(report)
     if report.changed:
-        indexed = await _index_changes(state)
+        indexed = await index_changes(state)
         lines.append(messages.ADD_INDEXED if indexed else messages.ADD_INDEX_LATER)
     await message_of(update).reply_text("\n".join(lines))
     detail = f"{what}: {report.summary()}"
-    await _record(state, sender_id(update), "add", detail, report.changed)
+    await record(state, sender_id(update), "add", detail, report.changed)
 
 
-async def _index_changes(state: BotState) -> bool:
+async def index_changes(state: BotState) -> bool:
     """Incrementally index new passages now; False if a full rebuild will pick them up."""
     if state.reindexing:
         return False  # the rebuild re-checks staleness when it finishes
@@ -184,11 +184,11 @@ async def delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     article_id = int(args[0])
     state = get_state(context)
     deleted = await asyncio.to_thread(state.lib.delete_article, article_id)
-    await _record(state, sender_id(update), "delete", str(article_id), deleted)
+    await record(state, sender_id(update), "delete", str(article_id), deleted)
     template = messages.DELETE_DONE if deleted else messages.DELETE_MISSING
     await message.reply_text(template.format(article_id=article_id))
     if deleted:
-        await _index_changes(state)
+        await index_changes(state)
 
 
 # --- /reindex ---------------------------------------------------------------------------------
@@ -225,7 +225,7 @@ async def _rebuild(state: BotState, command: Message, user_id: int, *, full: boo
     except RetrievalError:
         log.exception("reindex failed")
         await _edit(status, messages.REINDEX_FAILED)
-        await _record(state, user_id, "reindex", "failed", False)
+        await record(state, user_id, "reindex", "failed", False)
         return
     seconds = time.perf_counter() - started
     await _edit(
@@ -237,7 +237,7 @@ async def _rebuild(state: BotState, command: Message, user_id: int, *, full: boo
         ),
     )
     detail = f"{'full ' if full else ''}{report.version} {seconds:.1f}s"
-    await _record(state, user_id, "reindex", detail, True)
+    await record(state, user_id, "reindex", detail, True)
 
 
 async def _full_build(

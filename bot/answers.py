@@ -13,17 +13,20 @@ import math
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 from telegram import InlineKeyboardMarkup
 
 from bot import messages
 from bot.format import counted, cut_at_word, format_answer, format_no_answer
-from bot.keyboards import answer_keyboard, articles_keyboard, new_question_id
+from bot.keyboards import answer_keyboard, articles_keyboard, new_question_id, numbers_keyboard
+from bot.recent import LATEST_SHOWN, Dating, answer_header, format_latest, format_no_latest
 from bot.records import QueryRecord, is_outage, log_query
 from bot.searches import Overloaded
 from bot.settings import Settings
 from bot.state import BotState
 from retrieval.errors import EmptyQuery, IndexNotReady, RetrievalError, StoreUnavailable
+from retrieval.recency import Recency, about, detect
 from retrieval.search import Query
 from retrieval.types import Hit
 
@@ -53,6 +56,7 @@ class Found:
     truncated: bool
     offset: int
     hits: list[Hit]
+    recency: Recency | None = None  # a question asking for the newest news
 
 
 @dataclass(frozen=True)
@@ -88,15 +92,18 @@ async def search(
     count: int | None = None,
     typing: Typing | None = None,
     notify: Notify | None = None,
+    recency: Recency | None = None,
 ) -> Found | Refused:
     """Search for `text` on behalf of `user_id`: `count` hits (default: a page and a look at
     the next) from rank offset + 1, through the shared queue (bot/searches.py). Empty
-    questions cost no rate-limit token; `notify` tells the asker when the wait will be long."""
+    questions cost no rate-limit token; `notify` tells the asker when the wait will be long.
+    A question asking for the newest news (`recency`, else detected) gets them newest first."""
     settings = state.settings
     question, truncated = prepare_question(text, settings.max_question_chars)
     empty = messages.EMPTY_QUESTION.format(example=messages.EXAMPLE_QUESTIONS[0])
-    if not question:
+    if not question and recency is None:
         return Refused(empty, messages.SEARCH_FAILED)
+    recency = recency or detect(question)
     decision = await state.limiter.acquire(user_id)
     if not decision.allowed:
         seconds = counted(decision.retry_seconds, messages.SECONDS)
@@ -105,7 +112,15 @@ async def search(
     # a page and a look at the next one, which needs only the relevance of its hits
     explain = settings.top_k if count is None else count
     count = count or 2 * settings.top_k
-    query = Query(question, count, settings.search_mode, offset, explain=explain)
+    query = Query(
+        question,
+        count,
+        settings.search_mode,
+        offset,
+        explain=explain,
+        recency=recency,
+        min_relevance=settings.min_relevance,
+    )
     try:
         ticket = state.queue.submit(user_id, query)
     except Overloaded as busy:
@@ -126,7 +141,7 @@ async def search(
     except RetrievalError:
         log.warning("search failed", exc_info=True)
         return Refused(messages.SEARCH_FAILED, messages.SEARCH_FAILED)
-    return Found(question, truncated, offset, list(hits))
+    return Found(question, truncated, offset, list(hits), recency)
 
 
 async def answer(
@@ -151,9 +166,18 @@ async def answer(
     question_id = new_question_id()
     state.questions.put(question_id, found.question)
     truncated_at = state.settings.max_question_chars if found.truncated else None
-    reply = compose_answer(
-        state.settings, question_id, found.hits, offset=0, truncated_at=truncated_at
-    )
+    dating = await _dating(state, found.recency) if found.recency else None
+    if found.recency is not None and dating is not None and not found.recency.topic:
+        reply = compose_latest(state.settings, found.hits, dating)  # «ما آخر الأخبار؟»
+    else:
+        reply = compose_answer(
+            state.settings,
+            question_id,
+            found.hits,
+            offset=0,
+            truncated_at=truncated_at,
+            dating=dating,
+        )
     await send(reply.html, reply.markup)
     record = QueryRecord(
         question_id=question_id,
@@ -186,7 +210,28 @@ async def page(state: BotState, user_id: int, question_id: str, offset: int) -> 
     settings = state.settings
     if not select_relevant(found.hits, settings.top_k, settings.min_relevance, offset)[0]:
         return Refused(None, messages.TOAST_NO_MORE)
-    return compose_answer(settings, question_id, found.hits, offset=offset)
+    dating = await _dating(state, found.recency) if found.recency else None
+    return compose_answer(settings, question_id, found.hits, offset=offset, dating=dating)
+
+
+async def latest(
+    state: BotState, user_id: int, topic: str, send: Send, typing: Typing | None = None
+) -> None:
+    """/latest [موضوع]: the newest articles, or the newest of those about a topic."""
+    recency = about(" ".join(topic.split()))
+    found = await search(state, user_id, topic, count=LATEST_SHOWN, typing=typing, recency=recency)
+    if isinstance(found, Refused):
+        if found.text:
+            await send(found.text, None)
+        return
+    reply = compose_latest(state.settings, found.hits, await _dating(state, recency), recency.topic)
+    await send(reply.html, reply.markup)
+
+
+async def _dating(state: BotState, recency: Recency) -> Dating:
+    """How to date the newest news: from now, or for an archive from its newest article."""
+    reference = await asyncio.to_thread(state.lib.reference_time)
+    return Dating.of(recency, reference, datetime.now(UTC))
 
 
 async def inline(state: BotState, user_id: int, text: str) -> tuple[str, list[Hit]]:
@@ -206,11 +251,15 @@ def compose_answer(
     *,
     offset: int,
     truncated_at: int | None = None,
+    dating: Dating | None = None,
 ) -> Reply:
-    """The reply to a question (or a later page of it): relevant hits, or an honest "no"."""
+    """The reply to a question (or a later page of it): relevant hits, or an honest "no"; a
+    question asking for the newest news (`dating`) gets them newest first, with their ages."""
     shown, has_more = select_relevant(hits, settings.top_k, settings.min_relevance, offset)
     if shown:
-        html = format_answer(shown, truncated_at=truncated_at)
+        header = answer_header(dating, shown) if dating and offset == 0 else None
+        ages = [dating.age(h.published_at) for h in shown] if dating else []
+        html = format_answer(shown, truncated_at=truncated_at, header=header, ages=ages)
         markup = answer_keyboard(
             question_id,
             [(h.article_id, h.title) for h in shown],
@@ -223,6 +272,18 @@ def compose_answer(
     closest = [replace(h, rank=i + 1) for i, h in enumerate(on_topic)]
     html = format_no_answer(closest, truncated_at=truncated_at)
     return Reply(html, articles_keyboard([(h.article_id, h.title) for h in closest]), 0)
+
+
+def compose_latest(
+    settings: Settings, hits: Sequence[Hit], dating: Dating, topic: str = ""
+) -> Reply:
+    """The newest articles (about `topic`) as a list, and a row of numbered full-text buttons."""
+    shown, _ = select_relevant(hits, LATEST_SHOWN, settings.min_relevance)
+    if not shown:
+        text = format_no_latest(topic) if topic else messages.INDEX_EMPTY
+        return Reply(text, None, 0)
+    markup = numbers_keyboard([h.article_id for h in shown])
+    return Reply(format_latest(shown, dating, topic), markup, len(shown))
 
 
 def shares_topic(hit: Hit) -> bool:

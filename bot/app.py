@@ -22,7 +22,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import admin, callbacks, handlers, messages
+from bot import admin, callbacks, feeds, follows, handlers, messages
 from bot.ratelimit import MessageFloodLimiter, RateLimiter, SharedRateLimiter
 from bot.records import QuestionStore, create_tables
 from bot.searches import SearchQueue
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from retrieval.library import Library
 
 log = logging.getLogger(__name__)
-ADMIN_COMMANDS = ("add", "delete", "reindex", "stats")
+ADMIN_COMMANDS = ("add", "delete", "reindex", "stats", "feed")
 # Updates are handled concurrently so that one slow search, or an admin's upload, never makes
 # other users wait; the heavy work itself runs in threads. High enough that a burst reaches
 # the search queue (bot/searches.py), whose turns, wait estimates and refusals apply only to
@@ -70,6 +70,11 @@ def build_application(
     async def post_init(application: Application) -> None:
         await load_state(state, loader)
         await set_commands(application, settings)
+        if application.job_queue is not None:
+            minutes = settings.library.feed_poll_minutes
+            application.job_queue.run_repeating(
+                feeds.poll_job, interval=minutes * 60, first=min(60.0, minutes * 60)
+            )
 
     async def post_shutdown(application: Application) -> None:
         if state.searches is not None:
@@ -136,11 +141,16 @@ def add_handlers(application: Application, admin_ids: frozenset[int]) -> None:
             CommandHandler("start", handlers.start, new),
             CommandHandler("help", handlers.help_command, new),
             CommandHandler("ask", handlers.ask_command, new),
+            CommandHandler("latest", handlers.latest_command, new),
+            CommandHandler("follow", follows.follow, new),
+            CommandHandler("following", follows.following, new),
+            CommandHandler("unfollow", follows.unfollow, new),
             CommandHandler("add", admin.add, new & admins),
             MessageHandler(new & filters.Document.ALL & add_caption & admins, admin.add_document),
             CommandHandler("delete", admin.delete, new & admins),
             CommandHandler("reindex", admin.reindex, new & admins),
             CommandHandler("stats", admin.stats, new & admins),
+            CommandHandler("feed", feeds.feed, new & admins),
             CommandHandler(list(ADMIN_COMMANDS), admin.refuse, new),
             MessageHandler(new & filters.Document.ALL & add_caption, admin.refuse),
             MessageHandler(new & filters.Document.ALL & admins & private, admin.document_hint),
@@ -162,12 +172,17 @@ async def set_commands(application: Application, settings: Settings) -> None:
         BotCommand("start", messages.COMMAND_START),
         BotCommand("help", messages.COMMAND_HELP),
         BotCommand("ask", messages.COMMAND_ASK),
+        BotCommand("latest", messages.COMMAND_LATEST),
+        BotCommand("follow", messages.COMMAND_FOLLOW),
+        BotCommand("following", messages.COMMAND_FOLLOWING),
+        BotCommand("unfollow", messages.COMMAND_UNFOLLOW),
     ]
     admin_only = [
         BotCommand("add", messages.COMMAND_ADD),
         BotCommand("delete", messages.COMMAND_DELETE),
         BotCommand("reindex", messages.COMMAND_REINDEX),
         BotCommand("stats", messages.COMMAND_STATS),
+        BotCommand("feed", messages.COMMAND_FEED),
     ]
     bot = application.bot
     try:

@@ -16,10 +16,10 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot import answers, messages
+from bot import answers, follows, messages
 from bot.format import format_article, format_inline, shorten
 from bot.handlers import ask
-from bot.keyboards import Example, FullArticle, Page, Vote, parse_callback
+from bot.keyboards import Example, FullArticle, Page, Unfollow, Vote, parse_callback
 from bot.records import record_feedback
 from bot.state import get_state
 from retrieval.types import Hit
@@ -41,6 +41,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _full_article(query, context, action)
     elif isinstance(action, Vote):
         await _vote(query, context, action)
+    elif isinstance(action, Unfollow):
+        await follows.on_unfollow(query, context, action)
     elif isinstance(action, Example):
         await query.answer()
         chat = query.message.chat if query.message else None

@@ -297,29 +297,31 @@ def _tidy(fragment: str) -> str:
 
 
 # --- hits -------------------------------------------------------------------------------------
-def _link(title: str, url: str | None) -> str:
+def link(title: str, url: str | None) -> str:
+    """The title linked to its article (http(s) URLs only), else in italics; escaped."""
     if url and url.startswith(("http://", "https://")) and len(url) <= URL_CHARS:
         return f'<a href="{html.escape(url, quote=True)}">{_text(title)}</a>'
     return f"<i>{_text(title)}</i>"
 
 
-def citation(cited: Citation, title_chars: int = TITLE_CHARS) -> str:
-    """`📰 <a href=url>title</a> — source، date` (HTML, one line)."""
+def citation(cited: Citation, title_chars: int = TITLE_CHARS, age: str | None = None) -> str:
+    """`📰 <a href=url>title</a> — source، date (age)` (HTML, one line)."""
     title = shorten(cited.title, title_chars) or messages.UNTITLED
-    tail = _details(cited)
-    return f"{RLM}📰 {_link(title, cited.url)}" + (f" — {tail}" if tail else "")
+    tail = details(cited, age)
+    return f"{RLM}📰 {link(title, cited.url)}" + (f" — {tail}" if tail else "")
 
 
-def _details(cited: Citation) -> str:
-    """`source، date` (escaped), or "" when the article has neither."""
+def details(cited: Citation, age: str | None = None) -> str:
+    """`source، date (age)` (escaped HTML), or "" when the article has neither."""
     source = shorten(cited.source, SOURCE_CHARS) if cited.source else None
-    return "، ".join(_text(d) for d in (source, format_date(cited.published_at)) if d)
+    details = "، ".join(_text(d) for d in (source, format_date(cited.published_at)) if d)
+    return f"{details}{NBSP}({escape(age)})" if details and age else details  # one unit
 
 
 def also_published(refs: Sequence[Citation]) -> str:
     """`نُشر أيضاً في: <a>source</a>، …` for duplicate stories in other outlets."""
     names = [
-        _link(shorten(ref.source or ref.title, SOURCE_CHARS), ref.url)
+        link(shorten(ref.source or ref.title, SOURCE_CHARS), ref.url)
         for ref in refs[:ALSO_IN_SHOWN]
     ]
     if len(refs) > ALSO_IN_SHOWN:
@@ -334,11 +336,12 @@ def format_hit(
     numbered: bool = True,
     excerpt_chars: int = EXCERPT_CHARS,
     title_chars: int = TITLE_CHARS,
+    age: str | None = None,
 ) -> str:
     """One hit as an HTML block of at most `budget` characters: excerpt (at most
-    `excerpt_chars` of passage text), citation, other outlets."""
+    `excerpt_chars` of passage text), citation (with the article's `age`), other outlets."""
     number = f"<b>{digits(hit.rank)}.</b> " if numbered else ""
-    meta = citation(hit.citation, title_chars)
+    meta = citation(hit.citation, title_chars, age)
     if hit.also_in:
         meta += "\n" + also_published(hit.also_in)
     if tg_len(meta) > budget // 2:  # pathological metadata: keep the title only, short
@@ -356,12 +359,18 @@ def format_hit(
 
 
 def format_answer(
-    hits: Sequence[Hit], *, truncated_at: int | None = None, limit: int = TELEGRAM_LIMIT
+    hits: Sequence[Hit],
+    *,
+    truncated_at: int | None = None,
+    limit: int = TELEGRAM_LIMIT,
+    header: str | None = None,
+    ages: Sequence[str | None] = (),
 ) -> str:
-    """A page of hits as one message; the first page gets the plain header."""
+    """A page of hits as one message; the first page gets the plain header (or `header`, a
+    line of HTML); `ages` say how old each hit's article is (bot/recent.py)."""
     first, last = hits[0].rank, hits[-1].rank
     if first == 1:
-        header = RLM + messages.ANSWER_HEADER
+        header = header or RLM + messages.ANSWER_HEADER
     else:
         page = messages.ANSWER_PAGE_HEADER.format(first=digits(first), last=digits(last))
         header = RLM + page
@@ -369,11 +378,16 @@ def format_answer(
         note = messages.QUESTION_TRUNCATED.format(limit=digits(truncated_at))
         header = f"{RLM}{note}\n\n{header}"
     budget = (limit - tg_len(header) - 2 * len(hits)) // len(hits)
+    ages = list(ages) or [None] * len(hits)
     blocks = [
-        format_hit(hit, budget)
+        format_hit(hit, budget, age=ages[i])
         if i == 0
         else format_hit(
-            hit, budget, excerpt_chars=OTHER_EXCERPT_CHARS, title_chars=OTHER_TITLE_CHARS
+            hit,
+            budget,
+            excerpt_chars=OTHER_EXCERPT_CHARS,
+            title_chars=OTHER_TITLE_CHARS,
+            age=ages[i],
         )
         for i, hit in enumerate(hits)
     ]
@@ -397,7 +411,7 @@ def format_no_answer(closest: Sequence[Hit], *, truncated_at: int | None = None)
     lines += ["", RLM + messages.NO_ANSWER_CLOSEST]
     for hit in closest:
         title = shorten(hit.title, TITLE_CHARS) or messages.UNTITLED
-        lines.append(f"{RLM}{digits(hit.rank)}. {_link(title, hit.url)}")
+        lines.append(f"{RLM}{digits(hit.rank)}. {link(title, hit.url)}")
     return "\n".join(lines)
 
 
@@ -405,10 +419,10 @@ def format_no_answer(closest: Sequence[Hit], *, truncated_at: int | None = None)
 def format_article(article: ArticleView, *, limit: int = TELEGRAM_LIMIT) -> list[str]:
     """A whole article as messages of at most `limit` characters, split between paragraphs."""
     cited, body = article.citation, article.body
-    details = _details(cited)
-    header = f"{RLM}📄 <b>{_link(shorten(cited.title, 300) or messages.UNTITLED, cited.url)}</b>"
-    if details:
-        header += f"\n{RLM}{details}"
+    tail = details(cited)
+    header = f"{RLM}📄 <b>{link(shorten(cited.title, 300) or messages.UNTITLED, cited.url)}</b>"
+    if tail:
+        header += f"\n{RLM}{tail}"
     reserve = tg_len(header) + 80  # header and "(الجزء 1 من 2)" label
     chunks = split_plain(body, limit - reserve, _article_size) or [""]
     parts = []

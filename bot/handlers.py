@@ -56,6 +56,15 @@ async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await ask(context, message.chat, sender_id(update), question, reply_to=message)
 
 
+async def latest_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/latest [موضوع] — the newest articles, or the newest about a topic."""
+    message = message_of(update)
+    send = _sender(context, message.chat, message)
+    typing = functools.partial(_typing, context, message.chat.id)
+    topic = " ".join(context.args or [])
+    await answers.latest(get_state(context), sender_id(update), topic, send, typing)
+
+
 async def on_group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """In groups answer only messages that mention the bot or reply to it."""
     message = message_of(update)

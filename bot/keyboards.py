@@ -7,6 +7,7 @@ it: `parse_callback` accepts only the exact shapes below and returns None for an
     a|<article_id>     the whole article
     v|<qid>|<1 or 0>   feedback on the answer to <qid>
     x|<n>              ask example question n
+    u|<follow_id>      stop following a topic (only the follower's own follow is stopped)
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ _PATTERNS = {
     "a": re.compile(r"a\|([1-9]\d{0,11})", re.ASCII),
     "v": re.compile(rf"v\|({_QID})\|([01])", re.ASCII),
     "x": re.compile(r"x\|(\d)", re.ASCII),
+    "u": re.compile(r"u\|([1-9]\d{0,11})", re.ASCII),
 }
 
 
@@ -62,7 +64,12 @@ class Example:
     index: int
 
 
-Action = Page | FullArticle | Vote | Example
+@dataclass(frozen=True)
+class Unfollow:
+    follow_id: int
+
+
+Action = Page | FullArticle | Vote | Example | Unfollow
 
 
 def parse_callback(data: str | None) -> Action | None:
@@ -81,6 +88,8 @@ def parse_callback(data: str | None) -> Action | None:
         return FullArticle(int(match[1]))
     if kind == "v":
         return Vote(match[1], match[2] == "1")
+    if kind == "u":
+        return Unfollow(int(match[1]))
     index = int(match[1])
     return Example(index) if index < len(messages.EXAMPLE_QUESTIONS) else None
 
@@ -93,6 +102,8 @@ def encode(action: Action) -> str:
         return f"a|{action.article_id}"
     if isinstance(action, Vote):
         return f"v|{action.question_id}|{int(action.helpful)}"
+    if isinstance(action, Unfollow):
+        return f"u|{action.follow_id}"
     return f"x|{action.index}"
 
 
@@ -151,5 +162,41 @@ def examples_keyboard() -> InlineKeyboardMarkup:
         [
             [_button(shorten(question, BUTTON_TITLE_CHARS), Example(i))]
             for i, question in enumerate(messages.EXAMPLE_QUESTIONS)
+        ]
+    )
+
+
+def alert_keyboard(article_id: int, title: str, follow_id: int, topic: str) -> InlineKeyboardMarkup:
+    """Under an alert: the whole article, and stop following its topic."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                _button(
+                    messages.BUTTON_FULL_TEXT.format(
+                        title=shorten(title, BUTTON_TITLE_CHARS) or messages.UNTITLED
+                    ),
+                    FullArticle(article_id),
+                )
+            ],
+            [
+                _button(
+                    messages.BUTTON_UNFOLLOW.format(topic=shorten(topic, BUTTON_TITLE_CHARS - 8)),
+                    Unfollow(follow_id),
+                )
+            ],
+        ]
+    )
+
+
+def numbers_keyboard(article_ids: Sequence[int]) -> InlineKeyboardMarkup | None:
+    """One row of full-text buttons «📄 1» «📄 2» … under a numbered list of articles."""
+    if not article_ids:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [
+                _button(messages.BUTTON_FULL_TEXT.format(title=digits(i + 1)), FullArticle(a))
+                for i, a in enumerate(article_ids)
+            ]
         ]
     )

@@ -13,6 +13,7 @@ def _ltr(text: str) -> str:
 ASK, START, HELP_COMMAND, ADD, REINDEX = (
     _ltr(c) for c in ("/ask", "/start", "/help", "/add", "/reindex")
 )
+LATEST = _ltr("/latest")
 
 # --- welcome and help -------------------------------------------------------------------------
 WELCOME = (
@@ -25,7 +26,10 @@ HELP = (
     "اكتب سؤالك في رسالة، وسأرد بأفضل المقاطع: الجملة الأقرب إلى الجواب بخط عريض، "
     "ثم عنوان المقال ومصدره وتاريخه.\n"
     f"في المجموعات: استخدم {ASK} متبوعاً بسؤالك، أو اذكرني، أو رُدّ على إحدى رسائلي.\n"
-    "ويمكنك كتابة اسمي متبوعاً بسؤال في أي محادثة."
+    "ويمكنك كتابة اسمي متبوعاً بسؤال في أي محادثة.\n"
+    f"ولأحدث الأخبار أرسل {LATEST}، أو أتبِعه بموضوع لأحدث أخباره. "
+    "وإن سألت عن «آخر» الأخبار أو أخبار «اليوم» قدّمت الأحدث أولاً.\n"
+    f"ولتصلك الأخبار الجديدة عن موضوع أرسل {_ltr('/follow')} ثم الموضوع في محادثتنا الخاصة."
 )
 EXAMPLES_TITLE = "جرّب أحد هذه الأسئلة:"
 EXAMPLE_QUESTIONS = (
@@ -43,6 +47,10 @@ COMMAND_ADD = "إضافة مقال أو ملف (للمشرفين)"
 COMMAND_DELETE = "حذف مقال برقمه (للمشرفين)"
 COMMAND_REINDEX = "إعادة بناء الفهرس (للمشرفين)"
 COMMAND_STATS = "إحصاءات (للمشرفين)"
+COMMAND_FEED = "مصادر الأخبار الحية RSS/Atom (للمشرفين)"
+COMMAND_FOLLOW = "تابِع موضوعاً لتصلك أخباره الجديدة"
+COMMAND_FOLLOWING = "المواضيع التي تتابعها"
+COMMAND_UNFOLLOW = "إلغاء متابعة موضوع برقمه"
 
 # --- answers ----------------------------------------------------------------------------------
 ANSWER_HEADER = "🔎 أفضل ما وجدته:"
@@ -83,7 +91,7 @@ EMPTY_QUESTION = "لم أجد في رسالتك كلمات أبحث بها. اك
 ASK_USAGE = f"اكتب سؤالك بعد الأمر، مثلاً: {ASK} {{example}}"
 TEXT_ONLY = "أفهم الأسئلة المكتوبة فقط. اكتب سؤالك نصاً من فضلك."
 EDITED_MESSAGE = "لاحظت أنك عدّلت رسالتك. أرسل السؤال المعدّل في رسالة جديدة لأبحث عنه."
-UNKNOWN_COMMAND = f"لا أعرف هذا الأمر. الأوامر المتاحة: {START} و{HELP_COMMAND} و{ASK}."
+UNKNOWN_COMMAND = f"لا أعرف هذا الأمر. الأوامر المتاحة: {START} و{HELP_COMMAND} و{ASK} و{LATEST}."
 FILES_ADMINS_ONLY = "إضافة الملفات إلى المكتبة متاحة للمشرفين فقط. يمكنك أن تسألني نصاً."
 RATE_LIMITED = "أرسلت أسئلة كثيرة في وقت قصير. انتظر {seconds} ثم أعد المحاولة من فضلك."
 NOT_READY = "المكتبة تُجهَّز الآن. حاول بعد قليل من فضلك."
@@ -171,3 +179,93 @@ MONTHS = (
     "نوفمبر",
     "ديسمبر",
 )
+
+# --- live feeds (admins) ------------------------------------------------------------------------
+FEED = _ltr("/feed")
+FEED_USAGE = (
+    "الاستخدام:\n"
+    f"{_ltr('/feed add URL')} [الاسم] لمتابعة مصدر RSS أو Atom\n"
+    f"{_ltr('/feed list')} لعرض المصادر وحالتها\n"
+    f"{_ltr('/feed remove ID')} لإيقاف متابعة مصدر (تبقى مقالاته)\n"
+    f"{_ltr('/feed poll')} لجلب الجديد الآن"
+)
+FEED_REMOVE_USAGE = f"اكتب رقم المصدر بعد الأمر، مثلاً: {_ltr('/feed remove 3')}"
+FEED_ADDED = "✅ أضيف المصدر {feed_id}: <b>{name}</b>\n{url}\n⏳ أجلبه الآن…"
+FEED_ADD_FAILED = "⚠️ لم يُضف المصدر: {reason}"
+FEED_REMOVED = "🗑 أوقفت متابعة المصدر {feed_id}. تبقى مقالاته في المكتبة."
+FEED_MISSING = "لا يوجد مصدر بالرقم {feed_id}."
+FEED_NONE = f"لا توجد مصادر بعد. أضف واحداً بـ {_ltr('/feed add URL')}"
+FEED_POLLING = "⏳ أجلب الجديد من المصادر…"
+FEED_LIST_HEADER = "📡 <b>المصادر</b>"
+FEED_LIST_ITEM = "{feed_id}. <b>{name}</b> — {url}"
+FEED_LIST_STATE = "آخر جلب: {polled} · عناصر: {items} · مقالات: {articles}"
+FEED_LIST_ERROR = "⚠️ آخر خطأ: {error}\nمحاولات فاشلة متتالية: {times} · المحاولة التالية: {retry}"
+FEED_NEVER = "لم يُجلب بعد"
+FEED_NEXT_ROUND = "في الجولة القادمة"
+# after قبل / بعد the dual is genitive: قبل ساعتين، بعد يومين
+MINUTES_AGO = ("قبل دقيقة", "قبل دقيقتين", "قبل {n} دقائق", "قبل {n} دقيقة")
+HOURS_AGO = ("قبل ساعة", "قبل ساعتين", "قبل {n} ساعات", "قبل {n} ساعة")
+MINUTES_IN = ("بعد دقيقة", "بعد دقيقتين", "بعد {n} دقائق", "بعد {n} دقيقة")
+HOURS_IN = ("بعد ساعة", "بعد ساعتين", "بعد {n} ساعات", "بعد {n} ساعة")
+DAYS_IN = ("بعد يوم", "بعد يومين", "بعد {n} أيام", "بعد {n} يوماً")
+FEED_POLL_DONE = "📡 {name}: عناصر {entries} · جديدة {new} · مقالات أضيفت {added}"
+FEED_POLL_UNCHANGED = "📡 {name}: لا جديد منذ آخر جلب"
+FEED_POLL_ERROR = "⚠️ {name}: {error}"
+FEED_POLL_BUSY = "⏳ {name}: يجلبه الآن خادم آخر"
+FEED_POLL_SUMMARIES = "ℹ️ {count} منها من ملخص المصدر (تعذّرت قراءة صفحة المقال)"
+FEED_POLL_FAILED = "• {url}: {error}"
+FEED_POLL_WARNING = "ℹ️ في المصدر أخطاء تجاوزتها: {warning}"
+
+# --- following topics ---------------------------------------------------------------------------
+FOLLOW, UNFOLLOW = _ltr("/follow"), _ltr("/unfollow")
+FOLLOW_USAGE = (
+    f"اكتب الموضوع بعد الأمر، مثلاً: {_ltr('/follow')} الهجرة غير الشرعية\n"
+    "وسأرسل إليك كل خبر جديد عنه."
+)
+FOLLOW_PRIVATE_ONLY = "المتابعة في المحادثة الخاصة معي فقط، حتى تصلك التنبيهات وحدك."
+FOLLOW_DONE = "🔔 تتابع الآن: «{topic}». سأرسل إليك الأخبار الجديدة عنه، بحد أقصى {limit} في اليوم."
+FOLLOW_ALREADY = "أنت تتابع «{topic}» بالفعل."
+FOLLOW_TOO_MANY = "تتابع {limit} مواضيع، وهو الحد الأقصى. ألغِ متابعة أحدها أولاً بـ {command}."
+FOLLOW_TOO_LONG = "الموضوع أطول من {limit} حرف. اختصره في كلمات قليلة من فضلك."
+FOLLOWING_NONE = f"لا تتابع أي موضوع. ابدأ بـ {_ltr('/follow')} ثم الموضوع."
+FOLLOWING_HEADER = "🔔 المواضيع التي تتابعها:"
+FOLLOWING_ITEM = "{number}. {topic}"
+FOLLOWING_FOOTER = f"لإلغاء متابعة موضوع: {_ltr('/unfollow')} ورقمه."
+UNFOLLOW_USAGE = (
+    f"اكتب رقم الموضوع بعد الأمر، مثلاً: {_ltr('/unfollow 1')} (الأرقام في {_ltr('/following')})."
+)
+UNFOLLOW_DONE = "🔕 ألغيت متابعة «{topic}»."
+UNFOLLOW_MISSING = f"لا يوجد موضوع بهذا الرقم. انظر {_ltr('/following')}."
+ALERT_HEADER = "🔔 خبر جديد عن «{topic}»:"
+BUTTON_UNFOLLOW = "🔕 إيقاف متابعة «{topic}»"
+TOAST_UNFOLLOWED = "ألغيت المتابعة."
+
+# --- the newest news (questions asking for the latest; /latest) --------------------------------
+COMMAND_LATEST = "أحدث الأخبار، أو أحدثها عن موضوع"
+RECENT_HEADER = "🕒 الأحدث أولاً{end}:"
+RECENT_MISSED = "🕒 لم أجد عن هذا شيئاً في أخبار {period}{end}. الأحدث أولاً:"
+ARCHIVE_END = " (أخباري تنتهي في {date})"  # an archive: "today" is its newest article's day
+LATEST_HEADER = "🗞 أحدث الأخبار{about}{end}:"
+LATEST_IN = "🗞 أخبار {period}{about}{end}:"
+LATEST_MISSED = "🗞 لا شيء{about} في أخبار {period}{end}. الأحدث:"
+LATEST_ABOUT = " عن «{topic}»"
+LATEST_NONE = f"لم أجد أخباراً عن «{{topic}}». جرّب كلمات أخرى، أو {LATEST} وحده لأحدث الأخبار."
+# How old an article is; after «قبل» the dual is genitive (يومين) and 11+ take the accusative.
+AGE_TODAY = "اليوم"
+AGE_YESTERDAY = "أمس"
+DAYS_AGO = ("قبل يوم", "قبل يومين", "قبل {n} أيام", "قبل {n} يوماً")
+WEEKS_AGO = ("قبل أسبوع", "قبل أسبوعين", "قبل {n} أسابيع", "قبل {n} أسبوعاً")
+MONTHS_AGO = ("قبل شهر", "قبل شهرين", "قبل {n} أشهر", "قبل {n} شهراً")
+YEARS_AGO = ("قبل سنة", "قبل سنتين", "قبل {n} سنوات", "قبل {n} سنة")
+# The window a question named, after «أخبار»: «أخبار اليوم»، «أخبار آخر 3 أيام»
+PERIOD_TODAY = "اليوم"
+PERIOD_YESTERDAY = "أمس"
+PERIOD_DAY_BEFORE = "أول أمس"
+PERIOD_THIS_WEEK = "هذا الأسبوع"
+PERIOD_LAST_WEEK = "الأسبوع الماضي"
+PERIOD_THIS_MONTH = "هذا الشهر"
+PERIOD_LAST_MONTH = "الشهر الماضي"
+PERIOD_THIS_YEAR = "هذا العام"
+PERIOD_LAST_YEAR = "العام الماضي"
+PERIOD_LAST_DAYS = ("آخر يوم", "آخر يومين", "آخر {n} أيام", "آخر {n} يوماً")
+PERIOD_LAST_HOURS = ("آخر ساعة", "آخر ساعتين", "آخر {n} ساعات", "آخر {n} ساعة")

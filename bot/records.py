@@ -1,8 +1,10 @@
-"""What the bot keeps in the database: questions asked, feedback, admin actions.
+"""What the bot keeps in the database: questions asked, feedback, admin actions, followed
+topics and the alerts sent for them.
 
-User ids are stored only as salted hashes (Settings.hash_user). The question text is kept so that
-"more" buttons keep working after a restart. Every function here blocks: call it via
-asyncio.to_thread from handlers.
+User ids are stored only as salted hashes (Settings.hash_user), except the chat ids of
+followers: alerts must reach them (/unfollow, or blocking the bot, deletes them). The question
+text is kept so that "more" buttons keep working after a restart. Every function here blocks:
+call it via asyncio.to_thread from handlers.
 """
 
 from __future__ import annotations
@@ -13,7 +15,19 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Boolean, Engine, Float, Integer, String, Text, UniqueConstraint, func, select
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Engine,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    select,
+)
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -81,6 +95,32 @@ class RateLimitState(BotBase):
     events: Mapped[str] = mapped_column(Text)  # JSON list of Unix seconds
     warned: Mapped[bool] = mapped_column(Boolean)
     updated_at: Mapped[float] = mapped_column(Float, index=True)  # Unix seconds
+
+
+class Follow(BotBase):
+    """A topic a user follows (/follow): new articles about it are sent to `chat_id`."""
+
+    __tablename__ = "bot_follows"
+    __table_args__ = (UniqueConstraint("chat_id", "topic"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    topic: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+
+class Alert(BotBase):
+    """An article sent to a follower; the unique pair is claimed before sending, so no replica
+    sends it twice."""
+
+    __tablename__ = "bot_alerts"
+    __table_args__ = (UniqueConstraint("chat_id", "article_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    article_id: Mapped[int] = mapped_column(Integer)
+    follow_id: Mapped[int | None] = mapped_column(ForeignKey("bot_follows.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now, index=True)
 
 
 def is_outage(error: BaseException | None) -> bool:

@@ -24,6 +24,10 @@ MAX_TOP_K = 10  # a page of answers must fit one 4096-character message
 # Probability (Hit.relevance, retrieval/gate.py) a passage needs to be shown as an answer: the
 # threshold with the best F1 of "answered correctly" on the train split of benchmarks/gate.py.
 DEFAULT_MIN_RELEVANCE = 0.5
+# The same probability for a new article to be sent to a topic's followers: an alert nobody
+# asked for costs more than an answer shown to a question, so the bar is higher (calibrated
+# on the train topics of benchmarks/follow_alerts.py).
+DEFAULT_FOLLOW_RELEVANCE = 0.8
 
 
 def parse_admin_ids(raw: str) -> frozenset[int]:
@@ -61,6 +65,16 @@ class Settings(EnvSettings):
         validation_alias="MIN_RELEVANCE",
     )
     search_mode: Mode = Field("hybrid", validation_alias="SEARCH_MODE")
+    # Following topics (bot/follows.py): alerts a user gets a day at most, and how sure the
+    # answer gate must be that a new article is about the topic (benchmarks/follow_alerts.py)
+    follow_max_per_day: int = Field(10, ge=1, le=1000, validation_alias="FOLLOW_MAX_PER_DAY")
+    follow_min_relevance: float = Field(
+        DEFAULT_FOLLOW_RELEVANCE,
+        ge=0.0,
+        le=1.0,
+        allow_inf_nan=False,
+        validation_alias="FOLLOW_MIN_RELEVANCE",
+    )
     max_question_chars: int = Field(
         MAX_QUESTION_CHARS, ge=10, le=MAX_QUESTION_CHARS, validation_alias="MAX_QUESTION_CHARS"
     )

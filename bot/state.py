@@ -35,6 +35,10 @@ class BotState:
     reindex_task: asyncio.Task[None] | None = None
     # Held by every build the bot starts: /add builds wait for each other, /reindex refuses.
     build_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Held by a feed poll (the scheduled one or /feed add|poll): one at a time per process
+    feed_poll: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # articles a feed poll added while a /reindex held the index: alerted after the next build
+    unalerted: list[int] = field(default_factory=list)
 
     @property
     def lib(self) -> Library:

@@ -26,7 +26,7 @@ class Article(Base):
     title: Mapped[str] = mapped_column(Text)
     source: Mapped[str | None] = mapped_column(String(255))
     url: Mapped[str | None] = mapped_column(String(2048), index=True)
-    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     language: Mapped[str] = mapped_column(String(16), default="ar")
     # sha256 of the cleaned title + body: the change detector for idempotent ingest.
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
@@ -78,3 +78,46 @@ class LineShape(Base):
 
     key: Mapped[str] = mapped_column(String(16), primary_key=True)  # boilerplate.shape_key
     articles: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Feed(Base):
+    """An RSS/Atom/RDF feed the corpus follows (`corpus.feeds.poll`): where it is, what its
+    server said last (for conditional GET), and how polling it went."""
+
+    __tablename__ = "feeds"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048), unique=True)  # canonical (feeds.urls)
+    name: Mapped[str] = mapped_column(String(255))  # the outlet, as citations show it
+    etag: Mapped[str | None] = mapped_column(String(1024))
+    last_modified: Mapped[str | None] = mapped_column(String(128))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ok_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # in a row: sets the backoff
+    next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    items_seen: Mapped[int] = mapped_column(Integer, default=0)
+    articles_added: Mapped[int] = mapped_column(Integer, default=0)
+    # One poller at a time across processes: a lease taken by a conditional UPDATE.
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class FeedItem(Base):
+    """A story seen in a feed, by canonical URL: each is fetched and ingested once, whichever
+    feed (or replica) meets it first."""
+
+    __tablename__ = "feed_items"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    feed_id: Mapped[int | None] = mapped_column(
+        ForeignKey("feeds.id", ondelete="SET NULL"), index=True
+    )
+    # "page": the article page's text; "summary": the feed's own (page refused or unreadable);
+    # "failed": nothing usable (see `error`)
+    outcome: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now, index=True)

@@ -7,10 +7,11 @@ import hashlib
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy import ColumnElement, Engine, create_engine, event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -117,6 +118,17 @@ def passage_views(session: Session, ids: Sequence[int]) -> dict[int, PassageView
     """Fetch the passages with these ids (missing ids are absent) in one query."""
     if not ids:
         return {}
+    return {view.passage_id: view for view in _views(session, Passage.id.in_(set(ids)))}
+
+
+def article_passages(session: Session, article_ids: Sequence[int]) -> list[PassageView]:
+    """Every passage of these articles (missing ids are absent), by article then ordinal."""
+    if not article_ids:
+        return []
+    return _views(session, Passage.article_id.in_(set(article_ids)))
+
+
+def _views(session: Session, condition: ColumnElement[bool]) -> list[PassageView]:
     rows = session.execute(
         select(
             Passage.id,
@@ -129,9 +141,10 @@ def passage_views(session: Session, ids: Sequence[int]) -> dict[int, PassageView
             Article.published_at,
         )
         .join(Article, Passage.article_id == Article.id)
-        .where(Passage.id.in_(set(ids)))
+        .where(condition)
+        .order_by(Passage.article_id, Passage.ordinal)
     )
-    return {row[0]: PassageView(row[0], row[1], row[2], Citation(*row[3:])) for row in rows}
+    return [PassageView(row[0], row[1], row[2], Citation(*row[3:])) for row in rows]
 
 
 def article_bodies(session: Session, ids: Sequence[int]) -> dict[int, str]:
@@ -195,3 +208,32 @@ def corpus_fingerprint(session: Session) -> str:
     ):
         digest.update(f"{passage_id}:{content_hash}\n".encode())
     return digest.hexdigest()
+
+
+def newest_published(session: Session) -> datetime | None:
+    """When the newest dated article was published (None: no article has a date)."""
+    return session.scalar(select(func.max(Article.published_at)))
+
+
+def newest_passages(
+    session: Session,
+    limit: int,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    *,
+    first_only: bool = False,
+) -> list[PassageView]:
+    """The passages of the `limit` newest dated articles published in [since, until), newest
+    article first, each article's passages in order (only its first with `first_only`)."""
+    newest = select(Article.id).where(Article.published_at.is_not(None))
+    if since is not None:
+        newest = newest.where(Article.published_at >= since)
+    if until is not None:
+        newest = newest.where(Article.published_at < until)
+    newest = newest.order_by(Article.published_at.desc(), Article.id.desc()).limit(limit)
+    condition: ColumnElement[bool] = Passage.article_id.in_(newest.scalar_subquery())
+    if first_only:
+        condition = condition & (Passage.ordinal == 0)
+    views = _views(session, condition)
+    # newest article first; `reverse` keeps the sort stable, so passages stay in order
+    return sorted(views, key=lambda v: (v.citation.published_at, v.article_id), reverse=True)

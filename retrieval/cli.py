@@ -1,4 +1,4 @@
-"""Developer CLI: python -m retrieval ingest|build|ask|eval|chat|prepare|migrate."""
+"""Developer CLI: python -m retrieval ingest|build|ask|eval|chat|prepare|migrate|feeds."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from corpus import BUNDLED_CORPUS
+from corpus.feeds.store import FeedView
 from retrieval.encoder import Encoder
 from retrieval.errors import RetrievalError
 from retrieval.library import Library
@@ -58,6 +60,16 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--mode", choices=MODES, default="hybrid")
     sub.add_parser("prepare", help="ingest the bundled corpus and build the index if needed")
     sub.add_parser("migrate", help="upgrade the database schema (every start does it too)")
+    feeds = sub.add_parser("feeds", help="RSS/Atom feeds the corpus follows (cron: feeds poll)")
+    action = feeds.add_subparsers(dest="action", required=True)
+    add = action.add_parser("add", help="follow a feed")
+    add.add_argument("url")
+    add.add_argument("name", nargs="?", help="the outlet, as citations show it (default: host)")
+    action.add_parser("list", help="the feeds, their last poll and last error")
+    remove = action.add_parser("remove", help="stop following a feed (its articles stay)")
+    remove.add_argument("feed_id", type=_positive)
+    poll = action.add_parser("poll", help="poll the due feeds (or these) now, then index")
+    poll.add_argument("feed_ids", nargs="*", type=_positive)
     ev = sub.add_parser("eval", help="measure retrieval on a SQuAD-format QA file")
     ev.add_argument("qa_file", type=Path)
     ev.add_argument("--k", type=_positive, default=10)
@@ -115,6 +127,73 @@ def cmd_migrate(args: argparse.Namespace, settings: LibrarySettings) -> int:
     engine.dispose()
     print(f"database schema at revision {after} (was {before or 'none'}; newest {head_revision()})")
     return 0
+
+
+def cmd_feeds(args: argparse.Namespace, settings: LibrarySettings) -> int:
+    """add / list / remove need the database only; poll loads the model to index."""
+    from corpus.feeds.store import FeedProblem, add_feed, list_feeds, remove_feed
+    from corpus.store import create_db_engine, init_db, make_session_factory
+
+    if args.action == "poll":
+        return _poll_feeds(args.feed_ids or None, settings)
+    engine = create_db_engine(settings.database_url)
+    init_db(engine)
+    try:
+        with make_session_factory(engine)() as session:
+            if args.action == "add":
+                feed = add_feed(session, args.url, args.name)
+                print(f"feed {feed.id} added: {feed.name} <{feed.url}>")
+            elif args.action == "remove":
+                if not remove_feed(session, args.feed_id):
+                    print(f"error: no feed {args.feed_id}", file=sys.stderr)
+                    return 2
+                print(f"feed {args.feed_id} removed (its articles stay)")
+            else:
+                for view in list_feeds(session):
+                    print(_feed_line(view))
+    except FeedProblem as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    return 0
+
+
+def _feed_line(view: FeedView) -> str:
+    def when(moment: datetime | None) -> str:
+        return moment.isoformat(timespec="minutes") if moment else "never"
+
+    line = (
+        f"{view.id}\t{view.name}\t{view.url}\tpolled {when(view.polled_at)}\t"
+        f"items {view.items_seen}\tarticles {view.articles_added}"
+    )
+    if view.last_error:
+        line += f"\terror ({view.failures} in a row): {view.last_error}"
+        line += f"\tnext poll {when(view.next_poll_at)}"
+    return line
+
+
+def _poll_feeds(feed_ids: list[int] | None, settings: LibrarySettings) -> int:
+    from retrieval.feeds import poll_feeds
+
+    library = Library.open(settings)
+    reports = poll_feeds(library, settings, feed_ids)
+    for report in reports:
+        if report.busy:
+            print(f"feed {report.feed_id}: being polled by another process")
+        elif report.error:
+            print(f"feed {report.feed_id} {report.name}: error: {report.error}")
+        else:
+            print(
+                f"feed {report.feed_id} {report.name}: {report.entries} items, {report.new} new,"
+                f" {len(report.added)} articles added, {report.summaries} from summaries,"
+                f" {len(report.failed)} failed" + (" (not modified)" * report.not_modified)
+            )
+            for url, why in report.failed:
+                print(f"  failed {url}: {why}", file=sys.stderr)
+    if any(r.added or r.updated for r in reports) or library.is_stale():
+        print(library.build().summary())
+    return 1 if reports and all(r.error for r in reports) else 0
 
 
 def cmd_build(args: argparse.Namespace, settings: LibrarySettings) -> int:
@@ -230,4 +309,5 @@ _COMMANDS = {
     "prepare": cmd_prepare,
     "migrate": cmd_migrate,
     "eval": cmd_eval,
+    "feeds": cmd_feeds,
 }

@@ -6,6 +6,7 @@ import functools
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from corpus import BUNDLED_CORPUS
 from corpus.ingest import ingest_records, parse_document, stream_paths
 from corpus.store import (
+    article_passages,
     article_view,
     corpus_fingerprint,
     corpus_stats,
@@ -38,6 +40,7 @@ from retrieval.errors import (
 from retrieval.index import IndexInput, IndexStorage, IndexStore, Progress, embedding_text
 from retrieval.memory import release_free_memory
 from retrieval.readers import Readers
+from retrieval.recency import about
 from retrieval.search import Mode, Query, Retriever
 from retrieval.settings import LibrarySettings
 from retrieval.types import (
@@ -188,6 +191,38 @@ class Library:
         self.readers.reading_threads()
         with self.readers.reading():
             return self.retriever.search_many(queries)
+
+    @_store_errors
+    def latest(
+        self, topic: str | None = None, k: int = 5, *, min_relevance: float = 0.5
+    ) -> list[Hit]:
+        """The newest articles, or the newest of those relevant to `topic` (`recency.about`:
+        «النفط», «النفط اليوم»): what `/latest` lists."""
+        recency = about(topic or "")
+        query = Query(topic or "", k, recency=recency, min_relevance=min_relevance, explain=0)
+        [result] = self.search_many([query])
+        if isinstance(result, RetrievalError):
+            raise result
+        return [h for h in result if h.relevance is None or h.relevance >= min_relevance]
+
+    @_store_errors
+    def reference_time(self) -> datetime:
+        """The moment "today" means for the corpus: now, or an archive's newest article
+        (retrieval/recency.py)."""
+        return self.retriever.reference_time()
+
+    @_store_errors
+    def match_topics(
+        self, topics: Sequence[str], article_ids: Sequence[int]
+    ) -> dict[str, list[Hit]]:
+        """Which of these articles are about each topic (see Retriever.match): for alerts to
+        the users who follow a topic. Articles must be indexed first."""
+        self._serve_current()
+        with self.session_factory() as session:
+            passages = article_passages(session, article_ids)
+        self.readers.reading_threads()
+        with self.readers.reading():
+            return self.retriever.match(topics, passages)
 
     def _serve_current(self) -> None:
         if self.index.current_name() != self.served_generation:

@@ -5,23 +5,26 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Literal
 
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
+from corpus.columns import utc_now
 from corpus.split import content_sentences, sentence_layout
-from corpus.store import article_bodies, passage_views
+from corpus.store import article_bodies, newest_passages, newest_published, passage_views
 from corpus.types import PassageView
 from retrieval.arabic import strip_marks
 from retrieval.dedupe import group_duplicates
 from retrieval.encoder import Encoder
 from retrieval.errors import EmptyQuery, IndexNotReady, RetrievalError
 from retrieval.fusion import CANDIDATES, fuse
-from retrieval.gate import evidence, is_arabic, question_terms
+from retrieval.gate import Evidence, evidence, is_arabic, question_terms
 from retrieval.index import ServedIndex
+from retrieval.recency import Recency, newest_first, reference_time
 from retrieval.sentences import best_sentence, close_calls
 from retrieval.spelling import ModelSpelling, model_spellings
 from retrieval.types import Hit
@@ -31,6 +34,13 @@ MODES: tuple[Mode, ...] = ("dense", "lexical", "hybrid")
 # Longest question searched, in characters; longer ones are cut (the bot tells the user). The
 # encoder's 512-token window holds about this much Arabic text.
 MAX_QUESTION_CHARS = 1000
+# A question asking for the latest news is searched deeper than the 50 candidates a side that
+# rank answers, and the newest articles (in its window) are scored by the model too: a topic
+# of an archive of 1,400 articles a day («النفط») has more relevant articles than any fixed
+# candidate list holds, and the most similar ones are of any day.
+RECENT_CANDIDATES = 100
+RECENT_ARTICLES = 500  # a third of a day of the SaudiNewsNet archive's 14 outlets
+RECENT_POOL = 40  # articles whose relevance is judged: a page and several more
 
 
 # Markup pasted into a question (<b>, </a>, <script>) is not part of what is asked: its words
@@ -63,6 +73,11 @@ class Query:
     # Let the model settle close calls for the first hit's answer sentence (see
     # `Retriever._first_answers`); a bot behind on its questions sheds it to catch up.
     model_sentence: bool = True
+    # A question asking for the newest news (retrieval/recency.py): `recency.topic` is searched
+    # and the relevant hits, those whose relevance reaches `min_relevance` (the bot's
+    # MIN_RELEVANCE), come newest first; with no topic, the newest articles.
+    recency: Recency | None = None
+    min_relevance: float = 0.5
 
 
 class Retriever:
@@ -79,6 +94,7 @@ class Retriever:
         self._version = version
         self._lock = threading.Lock()
         self._model_spellings: ModelSpelling | None = None
+        self.clock: Callable[[], datetime] = utc_now  # "now" of a live corpus (tests set it)
 
     @property
     def version(self) -> ServedIndex:
@@ -123,9 +139,13 @@ class Retriever:
         sentence (on this CPU 16 questions cost 8 ms each in one call, 39 ms each alone)."""
         results: list[list[Hit] | RetrievalError | None] = [None] * len(queries)
         texts: dict[int, str] = {}
+        reference = self.reference_time() if any(q.recency for q in queries) else None
         for i, query in enumerate(queries):
+            if query.recency is not None and reference is not None and not query.recency.topic:
+                results[i] = self._newest_articles(query, query.recency, reference)
+                continue
             try:
-                texts[i] = clean_question(query.question)
+                texts[i] = clean_question(query.recency.topic if query.recency else query.question)
             except EmptyQuery as exc:
                 results[i] = exc
         if not texts:
@@ -137,6 +157,11 @@ class Retriever:
             vectors = self._encode_questions(version, texts, queries)
             for i, text in texts.items():
                 query = queries[i]
+                if query.recency is not None and reference is not None:
+                    pages[i] = self._newest_relevant(
+                        version, text, vectors.get(i), query, query.recency, reference
+                    )
+                    continue
                 ranked, dense_scores = self._rank(version, text, vectors.get(i), query.mode)
                 wanted = query.offset + query.k
                 hits = self._assemble(
@@ -163,6 +188,42 @@ class Retriever:
                 for n, hit in enumerate(page)
             ]
         return [r if r is not None else [] for r in results]
+
+    def match(self, topics: Sequence[str], passages: Sequence[PassageView]) -> dict[str, list[Hit]]:
+        """For each topic, each article among `passages` with its best passage as a shown hit
+        (rank 1, relevance, answer sentence), most relevant first: new articles judged by the
+        evidence answers are judged by. Topics with nothing searchable are absent."""
+        texts: dict[str, str] = {}
+        for topic in topics:
+            try:
+                texts[topic] = clean_question(topic)
+            except EmptyQuery:
+                continue
+        if not texts or not passages:
+            return {}
+        version = self.version
+        ids = [view.passage_id for view in passages]
+        with version.reading():
+            spelled = [
+                version.respell(strip_marks(t), self.model_spellings) for t in texts.values()
+            ]
+            vectors = self.encoder.encode_queries(spelled)
+            scores = [version.dense_scores(vector, ids) for vector in vectors]
+        matched: dict[str, list[Hit]] = {}
+        for (topic, text), cosines in zip(texts.items(), scores, strict=True):
+            terms = question_terms(text)
+            best: dict[int, Hit] = {}
+            for view in passages:
+                cosine = cosines.get(view.passage_id)
+                if cosine is None:  # not indexed yet
+                    continue
+                hit = self._finish(text, terms, _hit(view, cosine, cosine), 1)
+                held = best.get(hit.article_id)
+                if held is None or (hit.relevance or 0.0) > (held.relevance or 0.0):
+                    best[hit.article_id] = hit
+            ranked = sorted(best.values(), key=lambda h: -(h.relevance or 0.0))
+            matched[topic] = [self._finish(text, terms, hit, 1, position=1) for hit in ranked]
+        return matched
 
     def _finish(
         self,
@@ -205,9 +266,13 @@ class Retriever:
         return dict(zip(dense, self.encoder.encode_queries(spelled), strict=True))
 
     def _rank(
-        self, version: ServedIndex, text: str, query_vector: np.ndarray | None, mode: Mode
+        self,
+        version: ServedIndex,
+        text: str,
+        query_vector: np.ndarray | None,
+        mode: Mode,
+        n: int = CANDIDATES,
     ) -> tuple[list[tuple[int, float]], dict[int, float]]:
-        n = CANDIDATES
         dense = version.dense_search(query_vector, n) if query_vector is not None else []
         if mode == "hybrid" and not is_arabic(text):
             # The BM25 analyzer is Arabic: on a public set of English questions over Arabic
@@ -253,6 +318,93 @@ class Retriever:
         if collapse and fold:
             hits = self._fold_duplicates(hits)
         return hits
+
+    # --- the newest news -----------------------------------------------------------------------
+    def reference_time(self) -> datetime:
+        """The moment "today" means for this corpus: now, or an archive's newest article."""
+        with self.session_factory() as session:
+            newest = newest_published(session)
+        return reference_time(newest, self.clock())
+
+    def _newest_relevant(
+        self,
+        version: ServedIndex,
+        text: str,
+        query_vector: np.ndarray | None,
+        query: Query,
+        recency: Recency,
+        reference: datetime,
+    ) -> list[Hit]:
+        """A page of a recency question: its relevant hits newest first (recency.newest_first)
+        among the topic's best RECENT_POOL articles and the newest articles the model finds
+        close enough to be relevant."""
+        span = recency.window.span(reference) if recency.window else None
+        ranked, dense_scores = self._rank(
+            version, text, query_vector, query.mode, RECENT_CANDIDATES
+        )
+        wanted = query.offset + query.k
+        pool = RECENT_POOL if query_vector is not None else wanted
+        hits = self._assemble(
+            version, ranked, dense_scores, query_vector, pool, query.collapse, fold=False
+        )
+        terms = question_terms(text)
+        if query_vector is not None:
+            hits += self._close_newest(version, text, terms, query_vector, query, span, hits)
+        judged = [_judged(h, text, terms, query.min_relevance) for h in hits]
+        ordered = newest_first(judged, span, query.min_relevance)[: wanted * 2 + 5]
+        if query.collapse and query.fold:
+            ordered = self._fold_duplicates(ordered)
+        return ordered[query.offset : wanted]
+
+    def _close_newest(
+        self,
+        version: ServedIndex,
+        text: str,
+        terms: frozenset[str],
+        query_vector: np.ndarray,
+        query: Query,
+        span: tuple[datetime, datetime] | None,
+        found: Sequence[Hit],
+    ) -> list[Hit]:
+        """The best passage of each of the RECENT_ARTICLES newest articles (in `span`) not
+        among `found` whose cosine could make it relevant even with every question term."""
+        with self.session_factory() as session:
+            views = newest_passages(session, RECENT_ARTICLES, *(span or (None, None)))
+        seen = {h.article_id for h in found}
+        views = [v for v in views if v.article_id not in seen]
+        cosines = version.dense_scores(query_vector, [v.passage_id for v in views])
+        arabic = is_arabic(text)
+        best: dict[int, Hit] = {}
+        for view in views:
+            cosine = cosines.get(view.passage_id)
+            if cosine is None or not _may_pass(cosine, terms, arabic, query.min_relevance):
+                continue
+            held = best.get(view.article_id)
+            if held is None or (held.dense_score or 0.0) < cosine:
+                best[view.article_id] = _hit(view, 0.0, cosine)
+        return list(best.values())
+
+    def _newest_articles(self, query: Query, recency: Recency, reference: datetime) -> list[Hit]:
+        """A page of the newest articles (those in the window first), each by its first passage:
+        the answer to a recency question with no topic («ما آخر الأخبار؟»)."""
+        wanted = query.offset + query.k
+        enough = wanted * 2 + 5  # room for reprints to fold
+        with self.session_factory() as session:
+            views = []
+            if recency.window is not None:
+                views = newest_passages(
+                    session, enough, *recency.window.span(reference), first_only=True
+                )
+            if len(views) < enough:
+                views += newest_passages(session, enough, first_only=True)
+        unique = list({v.article_id: v for v in views}.values())[:enough]  # first seen order
+        hits = [_hit(view, 0.0, None) for view in unique]
+        if query.collapse and query.fold:
+            hits = self._fold_duplicates(hits)
+        return [
+            replace(h, rank=query.offset + n + 1, sentences=tuple(sentence_layout(h.text)))
+            for n, h in enumerate(hits[query.offset : wanted])
+        ]
 
     def _fold_duplicates(self, hits: list[Hit]) -> list[Hit]:
         """The same story from several outlets becomes one hit listing every source."""
@@ -323,6 +475,24 @@ def _views_in_order(
             view = views.get(pid)
             if view is not None:
                 yield view, score
+
+
+def _may_pass(cosine: float, terms: frozenset[str], arabic: bool, min_relevance: float) -> bool:
+    """Whether a passage this close to the question could reach `min_relevance`: the gate's
+    verdict if it held every question term (the most the words can add)."""
+    return Evidence(cosine, 1.0, len(terms), arabic).relevance >= min_relevance
+
+
+def _judged(hit: Hit, question: str, terms: frozenset[str], min_relevance: float) -> Hit:
+    """`hit` with its evidence. The words of one too far from the question to be relevant
+    whatever they are go unread (coverage 0): ordering needs only that it is not relevant, and
+    the hits returned get their evidence again (`Retriever._finish`)."""
+    if hit.dense_score is None:
+        return hit
+    arabic = is_arabic(question)
+    if not _may_pass(hit.dense_score, terms, arabic, min_relevance):
+        return replace(hit, evidence=Evidence(hit.dense_score, 0.0, len(terms), arabic))
+    return replace(hit, evidence=evidence(question, terms, hit.dense_score, hit.title, hit.text))
 
 
 def _hit(view: PassageView, score: float, dense_score: float | None) -> Hit:

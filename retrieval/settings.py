@@ -134,6 +134,12 @@ class LibrarySettings(EnvSettings):
         default_factory=lambda: Path.home() / ".cache" / "sanad", validation_alias="MODEL_CACHE_DIR"
     )
 
+    # Live feeds (corpus.feeds): how often the bot polls them (and the unit of the backoff
+    # after errors), and whether admin-given URLs may reach private, loopback or link-local
+    # addresses (off: such a URL could read internal services or a cloud metadata endpoint)
+    feed_poll_minutes: float = Field(15.0, ge=1, le=24 * 60, validation_alias="FEED_POLL_MINUTES")
+    feed_allow_private_networks: bool = Field(False, validation_alias="FEED_ALLOW_PRIVATE_NETWORKS")
+
     @field_validator("database_read_url")
     @classmethod
     def _read_url(cls, value: str | None) -> str | None:

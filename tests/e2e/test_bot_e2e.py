@@ -30,6 +30,7 @@ from corpus.ingest import ingest_paths
 from corpus.models import Article
 from corpus.store import create_db_engine, init_db, make_session_factory
 from tests.e2e.harness import DEFAULT_TOKEN, REPO_ROOT, BotMessage, BotProcess, Client, Emulator
+from tests.feedsite import FeedSite
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -91,6 +92,7 @@ def sanad(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Itera
         "RATE_LIMIT_PER_MINUTE": "20",
         "ENV_FILE": str(root / "no.env"),  # never the developer's .env
         "LOG_LEVEL": "INFO",
+        "FEED_ALLOW_PRIVATE_NETWORKS": "1",  # the test news site is on 127.0.0.1
     }
     with emulator.client() as client:
         process = BotProcess.python_script(
@@ -182,9 +184,10 @@ def test_start_says_what_the_bot_knows_with_example_buttons(
     assert len(labels) == len(messages.EXAMPLE_QUESTIONS)
     for label, question in zip(labels, messages.EXAMPLE_QUESTIONS, strict=True):
         assert len(label) <= 31 and question.startswith(label.rstrip("…"))  # fits a phone
-    assert [c["command"] for c in tg.my_commands()] == ["start", "help", "ask"]
+    public = ["start", "help", "ask", "latest", "follow", "following", "unfollow"]
+    assert [c["command"] for c in tg.my_commands()] == public
     admin_scope = {"type": "chat", "chat_id": ADMINS[0]}
-    assert "reindex" in [c["command"] for c in tg.my_commands(admin_scope)]
+    assert {"reindex", "feed"} <= {c["command"] for c in tg.my_commands(admin_scope)}
 
 
 def test_example_button_asks_the_question(tg: Client, sanad: Sanad, user_id: int) -> None:
@@ -667,3 +670,79 @@ def test_without_a_token_run_bot_is_a_console_chat(sanad: Sanad, tmp_path: Path)
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert SEED_TITLE in done.stdout
+
+
+# --- live feeds and followed topics -------------------------------------------------------------
+YEMEN = "snn-017d3f8fa166"  # fighting between Saleh's forces and the Houthis (not in the corpus)
+BRITAIN = "snn-01711dde1cd6"  # a British bill: jail for landlords who rent to illegal migrants
+BRITAIN_TOPIC = "قانون بريطاني لسجن من يؤجر للمهاجرين غير الشرعيين"
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[FeedSite]:
+    with FeedSite() as served:
+        yield served
+
+
+def feed_command(tg: Client, admin: int, *args: str, replies: int = 1) -> list[BotMessage]:
+    before = len(tg.bot_messages(admin))
+    tg.send_command("feed", *args, user_id=admin)
+    return tg.wait_for_bot_messages(admin, before + replies, timeout=60)[before:]
+
+
+def test_a_feed_is_added_and_polled_its_stories_answered_and_followers_alerted(
+    tg: Client, sanad: Sanad, site: FeedSite, user_id: int
+) -> None:
+    admin, follower = ADMINS[1], user_id
+    followed = command(tg, "follow", BRITAIN_TOPIC, user=follower)
+    assert followed.text == messages.FOLLOW_DONE.format(topic=BRITAIN_TOPIC, limit=10)
+    url = site.add_feed("e2e", [YEMEN])
+    added, report = feed_command(tg, admin, "add", url, "الوئام", replies=2)
+    assert "✅" in (added.text or "") and "الوئام" in (added.text or "")
+    assert "مقالات أضيفت 1" in (report.text or ""), report.text
+    answer = ask(tg, "ماذا حدث بين قوات صالح والحوثيين في صنعاء؟", user_id)
+    assert site.article(YEMEN).title in (answer.text or "")
+    # the next story: published on the site, polled, answerable, and its follower told
+    alerts_before = len(tg.bot_messages(follower))
+    site.publish("e2e", BRITAIN)
+    polling, report = feed_command(tg, admin, "poll", replies=2)
+    assert polling.text == messages.FEED_POLLING
+    assert "جديدة 1" in (report.text or "") and "مقالات أضيفت 1" in (report.text or "")
+    alert = tg.wait_for_bot_messages(follower, alerts_before + 1, timeout=WAIT)[alerts_before]
+    assert messages.ALERT_HEADER.format(topic=BRITAIN_TOPIC) in (alert.text or "")
+    assert site.article(BRITAIN).title in (alert.text or "")
+    answer = ask(tg, "ما عقوبة أصحاب البيوت الذين يؤجرونها إلى مهاجرين في بريطانيا؟", user_id)
+    assert site.article(BRITAIN).title in (answer.text or "")
+    # the 🔕 button under the alert stops the follow
+    query = tg.press_button(alert, button(alert, "u|"), follower)
+    assert toast(tg, query) == messages.TOAST_UNFOLLOWED
+    assert command(tg, "following", user=follower).text == messages.FOLLOWING_NONE
+    [listed] = feed_command(tg, admin, "list")
+    assert "الوئام" in (listed.text or "") and "مقالات: 2" in (listed.text or "")
+
+
+def test_a_broken_feed_is_reported_and_listed_with_its_error(
+    tg: Client, sanad: Sanad, site: FeedSite
+) -> None:
+    admin = ADMINS[2]
+    _, report = feed_command(tg, admin, "add", site.url("/broken/missing.rss"), replies=2)
+    assert "HTTP 404" in (report.text or ""), report.text
+    [listed] = feed_command(tg, admin, "list")
+    assert "HTTP 404" in (listed.text or "") and "⚠️" in (listed.text or "")
+    feed_id = re.search(r"(\d+)\. 127\.0\.0\.1", listed.text or "")
+    assert feed_id, listed.text
+    [removed] = feed_command(tg, admin, "remove", feed_id[1])
+    assert removed.text == messages.FEED_REMOVED.format(feed_id=feed_id[1])
+    [refused] = feed_command(tg, admin, "add", "file:///etc/passwd")
+    assert "⚠️" in (refused.text or "")
+
+
+def test_follow_commands_explain_their_use(tg: Client, sanad: Sanad, user_id: int) -> None:
+    assert command(tg, "follow", user=user_id).text == messages.FOLLOW_USAGE
+    assert command(tg, "unfollow", "x", user=user_id).text == messages.UNFOLLOW_USAGE
+    assert command(tg, "unfollow", "3", user=user_id).text == messages.UNFOLLOW_MISSING
+    group = -(user_id + 5000)
+    before = len(tg.bot_messages(group))
+    tg.send_command("follow", "النفط", user_id=user_id, chat_id=group, chat_type="group")
+    reply = tg.wait_for_bot_messages(group, before + 1, timeout=WAIT)[before]
+    assert reply.text == messages.FOLLOW_PRIVATE_ONLY
