@@ -95,7 +95,7 @@ def _poll_one(
 
         def known(urls: Sequence[str]) -> set[str]:
             with library.session_factory() as session:
-                return known_items(session, urls)
+                return known_items(session, urls, now)
 
         polled = poll(
             feed.url,

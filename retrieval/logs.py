@@ -9,8 +9,21 @@ from collections.abc import Iterable
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # httpx logs every request URL at INFO, and Bot API URLs contain the token; at INFO,
-# sentence-transformers draws a progress bar per question; bm25s sets itself to DEBUG.
-NOISY = ("bm25s", "faiss", "httpx", "httpcore", "sentence_transformers", "transformers")
+# sentence-transformers draws a progress bar per question; bm25s sets itself to DEBUG;
+# trafilatura and its helpers narrate every page a feed poll reads.
+NOISY = (
+    "bm25s",
+    "faiss",
+    "httpx",
+    "httpcore",
+    "sentence_transformers",
+    "transformers",
+    "trafilatura",
+    "htmldate",
+    "courlan",
+    "charset_normalizer",
+    "apscheduler",
+)
 
 
 class RedactingFormatter(logging.Formatter):

@@ -98,9 +98,9 @@ def test_malformed_xml_keeps_the_entries_before_the_break(site):
 
 def test_an_html_page_is_not_a_feed(site):
     body, content_type, url = get(site, "/broken/html.rss")
-    with pytest.raises(FeedError, match=r"^not a feed: "):
+    with pytest.raises(FeedError, match=r"^not a feed: the address serves a web page"):
         parse_feed(body, url, content_type)
-    with pytest.raises(FeedError, match=r"^not a feed: "):
+    with pytest.raises(FeedError, match=r"^not a feed: the address serves a web page"):
         parse_feed(body, url)  # without the header too
 
 

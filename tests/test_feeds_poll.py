@@ -12,18 +12,22 @@ from sqlalchemy import select
 from corpus.columns import utc_now
 from corpus.feeds.fetch import FetchLimits
 from corpus.feeds.store import (
+    RETRY_FAILED,
     FeedProblem,
     add_feed,
     due_feeds,
     feed_lease,
     get_feed,
+    known_items,
     list_feeds,
+    record_items,
     remove_feed,
 )
 from corpus.models import Article, FeedItem
 from retrieval.feeds import poll_feeds
 from retrieval.library import Library
 from retrieval.settings import LibrarySettings
+from tests.conftest import new_postgres_database
 from tests.fakes import FakeEncoder
 from tests.feedsite import FeedSite
 
@@ -34,10 +38,15 @@ def site():
         yield served
 
 
-@pytest.fixture()
-def settings(tmp_path):
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def settings(tmp_path, request):
+    """SQLite, and PostgreSQL (where several replicas share the feeds, their leases and items)."""
+    if request.param == "postgres":
+        url = new_postgres_database(request.getfixturevalue("postgres_server"), "feeds")
+    else:
+        url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     return LibrarySettings(
-        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+        database_url=url,
         index_dir=tmp_path / "index",
         index_backend="memory",
         feed_allow_private_networks=True,  # the site is on 127.0.0.1
@@ -227,3 +236,18 @@ def test_added_stories_are_answerable_after_the_build(site, library, settings):
     library.build()
     hits = library.search(article.title, 3)
     assert hits and hits[0].article_id == report.added[0]
+
+
+def test_a_failed_story_is_tried_again_for_a_day_then_given_up(library):
+    url = "https://news.example/a/1"
+    with library.session_factory() as session:
+        feed = add_feed(session, "https://news.example/rss")
+        seen = utc_now()
+        assert record_items(session, feed.id, [(url, "failed", "HTTP 503")]) == 1
+        assert known_items(session, [url], seen + timedelta(hours=1)) == set()  # tried again
+        assert known_items(session, [url], seen + RETRY_FAILED + timedelta(minutes=1)) == {url}
+        # the page came back: the story is stored and no longer counted as failed
+        assert record_items(session, feed.id, [(url, "page", None)]) == 0
+        assert known_items(session, [url], seen + timedelta(hours=1)) == {url}
+        item = session.scalars(select(FeedItem).where(FeedItem.url == url)).one()
+        assert (item.outcome, item.error) == ("page", None)

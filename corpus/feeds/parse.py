@@ -51,6 +51,8 @@ def parse_feed(content: bytes, url: str, content_type: str | None = None) -> Par
     reason = _bozo_reason(parsed, content_type)
     if not parsed.entries:
         if not parsed.get("version"):
+            if _looks_like_html(content, content_type):
+                raise FeedError("not a feed: the address serves a web page (HTML)")
             raise FeedError(f"not a feed: {reason or _empty_reason(content)}")
         if reason:
             raise FeedError(f"no entries in a malformed feed: {reason}")
@@ -73,6 +75,17 @@ def _bozo_reason(parsed: Any, content_type: str | None) -> str | None:
     if content_type is None and isinstance(exc, NonXMLContentType):
         return None  # "no Content-type specified": the caller said so
     return f"{type(exc).__name__}: {exc}" if exc is not None else "malformed document"
+
+
+def _looks_like_html(content: bytes, content_type: str | None) -> bool:
+    """A web page where a feed was expected (the site's front page, an error page)."""
+    if content_type and content_type.split(";")[0].strip().lower() in (
+        "text/html",
+        "application/xhtml+xml",
+    ):
+        return True
+    head = content[:1024].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html"))
 
 
 def _empty_reason(content: bytes) -> str:

@@ -1,6 +1,6 @@
 """One poll of one feed: fetch it (conditionally), parse it, fetch each new story's page and
 extract its text, and turn the stories into article records. Network only: storing the
-records and indexing them is the caller's (`retrieval.library.Library.poll_feeds`)."""
+records and indexing them is the caller's (`retrieval.feeds.poll_feeds`)."""
 
 from __future__ import annotations
 

@@ -21,6 +21,9 @@ from corpus.models import Feed, FeedItem
 # bounded by FetchLimits.total_s), short enough that a crashed poller's feed is soon polled
 # by another process.
 LEASE: Final = timedelta(minutes=30)
+# A story whose page and summary both failed is tried again at each poll for this long (the
+# page may have been down, or not yet published), then given up.
+RETRY_FAILED: Final = timedelta(hours=24)
 NAME_CHARS: Final = 255
 
 
@@ -156,13 +159,17 @@ def feed_lease(
             session.commit()
 
 
-def known_items(session: Session, urls: Sequence[str]) -> set[str]:
-    """Which of these canonical URLs some feed has already met."""
+def known_items(session: Session, urls: Sequence[str], now: datetime | None = None) -> set[str]:
+    """Which of these canonical URLs some feed has already met, except stories that failed
+    less than RETRY_FAILED ago: those are tried again (a page that was down may be back)."""
+    now = now or utc_now()
     found: set[str] = set()
     unique = sorted(set(urls))
     for start in range(0, len(unique), 500):
         chunk = unique[start : start + 500]
-        found.update(session.scalars(select(FeedItem.url).where(FeedItem.url.in_(chunk))))
+        retry = (FeedItem.outcome == "failed") & (FeedItem.seen_at > now - RETRY_FAILED)
+        query = select(FeedItem.url).where(FeedItem.url.in_(chunk)).where(~retry)
+        found.update(session.scalars(query))
     return found
 
 
@@ -170,7 +177,8 @@ def record_items(
     session: Session, feed_id: int, items: Sequence[tuple[str, str, str | None]]
 ) -> int:
     """Remember (url, outcome, error) items met by `feed_id`; an item another process recorded
-    meanwhile is left as it is. Returns how many were new."""
+    meanwhile is left as it is, except a failed one that now succeeded. Returns how many were
+    new."""
     new = 0
     for url, outcome, error in items:
         try:
@@ -178,7 +186,12 @@ def record_items(
                 session.add(FeedItem(url=url, feed_id=feed_id, outcome=outcome, error=error))
             new += 1
         except IntegrityError:
-            continue
+            if outcome != "failed":
+                session.execute(
+                    update(FeedItem)
+                    .where(FeedItem.url == url, FeedItem.outcome == "failed")
+                    .values(outcome=outcome, error=error)
+                )
     session.commit()
     return new
 
