@@ -1,6 +1,7 @@
 """Following topics: /follow, /following, /unfollow and the 🔕 button; and the alerts sent
-when a new article (bot/feeds.py) is about a followed topic, judged by the answer gate's own
-evidence (`Library.match_topics`) against FOLLOW_MIN_RELEVANCE."""
+when a new article (bot/feeds.py) is about a followed topic: its best passage judged by the
+answer gate and the whole article's closeness to the topic (`Library.match_topics`, calibrated
+by benchmarks/follow_alerts.py) against FOLLOW_MIN_RELEVANCE."""
 
 from __future__ import annotations
 
@@ -111,10 +112,10 @@ async def send_alerts(state: BotState, bot: Bot, article_ids: Sequence[int]) -> 
     threshold = state.settings.follow_min_relevance
     sent = 0
     for followed in follows:
-        for hit in matched.get(followed.topic, []):
-            if (hit.relevance or 0.0) < threshold:
+        for match in matched.get(followed.topic, []):
+            if match.relevance < threshold:
                 break  # most relevant first
-            sent += await _alert(state, bot, followed, hit)
+            sent += await _alert(state, bot, followed, match.hit)
     return sent
 
 

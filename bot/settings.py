@@ -27,7 +27,7 @@ DEFAULT_MIN_RELEVANCE = 0.5
 # The same probability for a new article to be sent to a topic's followers: an alert nobody
 # asked for costs more than an answer shown to a question, so the bar is higher (calibrated
 # on the train topics of benchmarks/follow_alerts.py).
-DEFAULT_FOLLOW_RELEVANCE = 0.8
+DEFAULT_FOLLOW_RELEVANCE = 0.82
 
 
 def parse_admin_ids(raw: str) -> frozenset[int]:
@@ -65,8 +65,9 @@ class Settings(EnvSettings):
         validation_alias="MIN_RELEVANCE",
     )
     search_mode: Mode = Field("hybrid", validation_alias="SEARCH_MODE")
-    # Following topics (bot/follows.py): alerts a user gets a day at most, and how sure the
-    # answer gate must be that a new article is about the topic (benchmarks/follow_alerts.py)
+    # Following topics (bot/follows.py): alerts a user gets a day at most, and how sure
+    # retrieval.gate.about_topic must be that a new article is about the topic (calibrated by
+    # benchmarks/follow_alerts.py)
     follow_max_per_day: int = Field(10, ge=1, le=1000, validation_alias="FOLLOW_MAX_PER_DAY")
     follow_min_relevance: float = Field(
         DEFAULT_FOLLOW_RELEVANCE,

@@ -48,6 +48,24 @@ class Evidence:
         return 1.0 / (1.0 + math.exp(-z))
 
 
+# Fitted by `python -m benchmarks.follow_alerts --fit` (logistic regression on the train topics
+# of benchmarks/data/follow-topics.json: 28 topics x 201 articles, 66 articles about their
+# topic); order: the best passage's relevance, the mean cosine of all the article's passages.
+# Read: one passage that answers the topic is not enough; the article as a whole must lean to
+# it (mean cosine ~0.87 with a sure passage, ~0.94 with none).
+TOPIC_WEIGHTS: Final = (5.0277, 78.5145)
+TOPIC_BIAS: Final = -69.8102
+
+
+def about_topic(relevance: float, mean_cosine: float) -> float:
+    """Probability (0-1) that a new article is about a followed topic: `relevance` is its best
+    passage's (Evidence.relevance, the topic asked as a question), `mean_cosine` the mean
+    cosine similarity of the topic and each of its passages. A topic is a subject, not a
+    question: an article that answers it in one aside is not about it."""
+    z = TOPIC_BIAS + TOPIC_WEIGHTS[0] * relevance + TOPIC_WEIGHTS[1] * mean_cosine
+    return 1.0 / (1.0 + math.exp(-z))
+
+
 def is_arabic(text: str) -> bool:
     """Whether most of the letters of `text` are Arabic (else the Arabic BM25 side has nothing
     to say). NFKC first: Arabic pasted in presentation forms is Arabic; an English question

@@ -53,6 +53,7 @@ from retrieval.types import (
     IngestReport,
     LibraryStats,
     PrepareReport,
+    TopicMatch,
 )
 
 P = ParamSpec("P")
@@ -214,9 +215,10 @@ class Library:
     @_store_errors
     def match_topics(
         self, topics: Sequence[str], article_ids: Sequence[int]
-    ) -> dict[str, list[Hit]]:
-        """Which of these articles are about each topic (see Retriever.match): for alerts to
-        the users who follow a topic. Articles must be indexed first."""
+    ) -> dict[str, list[TopicMatch]]:
+        """How much each of these articles is about each topic, most first (see
+        Retriever.match): for alerts to the users who follow a topic. Articles must be indexed
+        first."""
         self._serve_current()
         with self.session_factory() as session:
             passages = article_passages(session, article_ids)

@@ -27,7 +27,7 @@ from retrieval.index import ServedIndex
 from retrieval.recency import Recency, newest_first, reference_time
 from retrieval.sentences import best_sentence, close_calls
 from retrieval.spelling import ModelSpelling, model_spellings
-from retrieval.types import Hit
+from retrieval.types import Hit, TopicMatch
 
 Mode = Literal["dense", "lexical", "hybrid"]
 MODES: tuple[Mode, ...] = ("dense", "lexical", "hybrid")
@@ -189,10 +189,13 @@ class Retriever:
             ]
         return [r if r is not None else [] for r in results]
 
-    def match(self, topics: Sequence[str], passages: Sequence[PassageView]) -> dict[str, list[Hit]]:
+    def match(
+        self, topics: Sequence[str], passages: Sequence[PassageView]
+    ) -> dict[str, list[TopicMatch]]:
         """For each topic, each article among `passages` with its best passage as a shown hit
-        (rank 1, relevance, answer sentence), most relevant first: new articles judged by the
-        evidence answers are judged by. Topics with nothing searchable are absent."""
+        (rank 1, relevance, answer sentence) and how much the whole article is about the topic
+        (TopicMatch.relevance), most relevant first. Topics with nothing searchable are
+        absent; passages not indexed yet are left out."""
         texts: dict[str, str] = {}
         for topic in topics:
             try:
@@ -209,20 +212,25 @@ class Retriever:
             ]
             vectors = self.encoder.encode_queries(spelled)
             scores = [version.dense_scores(vector, ids) for vector in vectors]
-        matched: dict[str, list[Hit]] = {}
+        matched: dict[str, list[TopicMatch]] = {}
         for (topic, text), cosines in zip(texts.items(), scores, strict=True):
             terms = question_terms(text)
             best: dict[int, Hit] = {}
+            sums: dict[int, list[float]] = {}
             for view in passages:
                 cosine = cosines.get(view.passage_id)
                 if cosine is None:  # not indexed yet
                     continue
                 hit = self._finish(text, terms, _hit(view, cosine, cosine), 1)
+                sums.setdefault(hit.article_id, []).append(cosine)
                 held = best.get(hit.article_id)
                 if held is None or (hit.relevance or 0.0) > (held.relevance or 0.0):
                     best[hit.article_id] = hit
-            ranked = sorted(best.values(), key=lambda h: -(h.relevance or 0.0))
-            matched[topic] = [self._finish(text, terms, hit, 1, position=1) for hit in ranked]
+            judged = [TopicMatch(hit, float(np.mean(sums[a]))) for a, hit in best.items()]
+            judged.sort(key=lambda m: -m.relevance)
+            matched[topic] = [
+                replace(m, hit=self._finish(text, terms, m.hit, 1, position=1)) for m in judged
+            ]
         return matched
 
     def _finish(

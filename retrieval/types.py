@@ -19,7 +19,7 @@ from corpus.types import (
     Sentence,
     supported,
 )
-from retrieval.gate import Evidence
+from retrieval.gate import Evidence, about_topic
 
 __all__ = [
     "ArticleRecord",
@@ -33,6 +33,7 @@ __all__ = [
     "LibraryStats",
     "PrepareReport",
     "Sentence",
+    "TopicMatch",
     "supported",
 ]
 
@@ -142,3 +143,17 @@ class PrepareReport:
         if self.build is not None:
             out.append(self.build.summary())
         return out
+
+
+@dataclass(frozen=True)
+class TopicMatch:
+    """A new article judged against a followed topic: its best passage as a shown hit, and
+    the mean cosine similarity of the topic and all of the article's passages."""
+
+    hit: Hit
+    mean_cosine: float
+
+    @property
+    def relevance(self) -> float:
+        """Probability (0-1) that the article is about the topic (retrieval.gate.about_topic)."""
+        return about_topic(self.hit.relevance or 0.0, self.mean_cosine)

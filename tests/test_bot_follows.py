@@ -16,6 +16,7 @@ from bot.follows import send_alerts
 from bot.records import create_tables
 from corpus.store import create_db_engine, init_db, make_session_factory
 from retrieval.feeds import FeedPollReport, FeedView
+from retrieval.types import TopicMatch
 from tests.test_bot_format import Gate, make_hit, visible
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -94,7 +95,10 @@ async def test_alerts_go_to_followers_above_the_threshold_and_blocked_chats_are_
     followstore.follow(db, 3, "الرياضة")
     strong = make_hit(1, evidence=Gate(0.95), title="النفط يرتفع")
     weak = make_hit(2, evidence=Gate(0.40), title="خبر بعيد")
-    library = FakeLibrary({"النفط": [strong, weak], "الرياضة": [weak]})
+    aside = make_hit(3, evidence=Gate(0.97), title="خبر يذكر النفط عرضا")
+    about, far, mention = TopicMatch(strong, 0.90), TopicMatch(weak, 0.80), TopicMatch(aside, 0.82)
+    assert about.relevance >= 0.8 > mention.relevance  # one sure passage is not enough
+    library = FakeLibrary({"النفط": [about, mention, far], "الرياضة": [far]})
     settings = SimpleNamespace(follow_min_relevance=0.8, follow_max_per_day=10)
     state = SimpleNamespace(db=db, lib=library, settings=settings)
     telegram = FakeTelegram()

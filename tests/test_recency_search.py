@@ -138,3 +138,18 @@ def test_an_archive_is_dated_by_its_newest_article_a_live_corpus_by_now(library,
     # live again: nothing about oil today, so the newest oil articles, newest first
     library.retriever.clock = lambda: _at(11) + timedelta(hours=1)
     assert ask(library, "أسعار النفط اليوم") == [*OIL_BY_AGE, UNDATED]
+
+
+def test_new_articles_are_judged_against_followed_topics(library):
+    ids = {h.title: h.article_id for h in library.latest(None, 10)}
+    matched = library.match_topics(["أسعار النفط", "نادي الهلال", "   "], list(ids.values()))
+    assert set(matched) == {"أسعار النفط", "نادي الهلال"}  # nothing to search in a blank topic
+    oil = matched["أسعار النفط"]
+    assert len(oil) == len(ids)  # every article judged once, by its best passage
+    assert {m.hit.title for m in oil[:3]} == set(OIL_BY_AGE)  # the articles about oil prices
+    assert [m.relevance for m in oil] == sorted((m.relevance for m in oil), reverse=True)
+    assert all(m.hit.sentences for m in oil)  # shown hits: an alert is cut from their sentences
+    football = matched["نادي الهلال"]
+    assert football[0].hit.title == "الهلال يتعاقد مع مدافع برازيلي"
+    assert min(m.relevance for m in oil[:3]) > 0.9 > max(m.relevance for m in oil[3:])
+    assert football[0].relevance > 0.5 > football[1].relevance

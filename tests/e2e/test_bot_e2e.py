@@ -713,9 +713,12 @@ def test_a_feed_is_added_and_polled_its_stories_answered_and_followers_alerted(
     assert site.article(BRITAIN).title in (alert.text or "")
     answer = ask(tg, "ما عقوبة أصحاب البيوت الذين يؤجرونها إلى مهاجرين في بريطانيا؟", user_id)
     assert site.article(BRITAIN).title in (answer.text or "")
-    # the 🔕 button under the alert stops the follow
+    # the 🔕 button under the alert stops the follow, and says so in the chat
+    before = len(tg.bot_messages(follower))
     query = tg.press_button(alert, button(alert, "u|"), follower)
     assert toast(tg, query) == messages.TOAST_UNFOLLOWED
+    said = tg.wait_for_bot_messages(follower, before + 1, timeout=WAIT)[before]
+    assert said.text == messages.UNFOLLOW_DONE.format(topic=BRITAIN_TOPIC)
     assert command(tg, "following", user=follower).text == messages.FOLLOWING_NONE
     [listed] = feed_command(tg, admin, "list")
     assert "الوئام" in (listed.text or "") and "مقالات: 2" in (listed.text or "")
