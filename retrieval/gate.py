@@ -44,8 +44,7 @@ class Evidence:
     @property
     def relevance(self) -> float:
         """Probability (0-1) that the hit answers the question."""
-        z = BIAS + sum(w * x for w, x in zip(WEIGHTS, self.features(), strict=True))
-        return 1.0 / (1.0 + math.exp(-z))
+        return _logistic(BIAS + sum(w * x for w, x in zip(WEIGHTS, self.features(), strict=True)))
 
 
 # Fitted by `python -m benchmarks.follow_alerts --fit` (logistic regression on the train topics
@@ -62,7 +61,10 @@ def about_topic(relevance: float, mean_cosine: float) -> float:
     passage's (Evidence.relevance, the topic asked as a question), `mean_cosine` the mean
     cosine similarity of the topic and each of its passages. A topic is a subject, not a
     question: an article that answers it in one aside is not about it."""
-    z = TOPIC_BIAS + TOPIC_WEIGHTS[0] * relevance + TOPIC_WEIGHTS[1] * mean_cosine
+    return _logistic(TOPIC_BIAS + TOPIC_WEIGHTS[0] * relevance + TOPIC_WEIGHTS[1] * mean_cosine)
+
+
+def _logistic(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-z))
 
 

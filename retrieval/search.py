@@ -216,17 +216,17 @@ class Retriever:
         for (topic, text), cosines in zip(texts.items(), scores, strict=True):
             terms = question_terms(text)
             best: dict[int, Hit] = {}
-            sums: dict[int, list[float]] = {}
+            of_article: dict[int, list[float]] = {}
             for view in passages:
                 cosine = cosines.get(view.passage_id)
                 if cosine is None:  # not indexed yet
                     continue
                 hit = self._finish(text, terms, _hit(view, cosine, cosine), 1)
-                sums.setdefault(hit.article_id, []).append(cosine)
+                of_article.setdefault(hit.article_id, []).append(cosine)
                 held = best.get(hit.article_id)
                 if held is None or (hit.relevance or 0.0) > (held.relevance or 0.0):
                     best[hit.article_id] = hit
-            judged = [TopicMatch(hit, float(np.mean(sums[a]))) for a, hit in best.items()]
+            judged = [TopicMatch(hit, float(np.mean(of_article[a]))) for a, hit in best.items()]
             judged.sort(key=lambda m: -m.relevance)
             matched[topic] = [
                 replace(m, hit=self._finish(text, terms, m.hit, 1, position=1)) for m in judged
