@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Final
@@ -79,31 +80,45 @@ def sentence_scores(question: str, sentences: Sequence[str]) -> list[float]:
         df = sum(term in found for found in sentence_terms)
         # Terms in every sentence (the passage's topic) say little about which one answers.
         weights[term] = math.log(1 + count / max(df, 0.5)) * min(len(term), _LENGTH_CAP) / 4
+    # terms absent from some sentence may still be matched there in part
+    partial = _partial_credits(
+        [t for t in terms if len(t) >= 3 and not all(t in found for found in sentence_terms)],
+        sentence_terms,
+    )
     return [
-        math.fsum(weights[term] * _match(term, found) for term in terms) for found in sentence_terms
+        math.fsum(
+            weights[t] * (1.0 if t in found else partial[t][i] if t in partial else 0.0)
+            for t in terms
+        )
+        for i, found in enumerate(sentence_terms)
     ]
 
 
-def _match(term: str, found: set[str]) -> float:
-    """1 for an exact match; partial credit for the most similar sentence term; else 0."""
-    if term in found:
-        return 1.0
-    if len(term) < 3 or not found:
-        return 0.0
-    # Jaccard is at most the ratio of the two set sizes: words whose trigram sets differ too
-    # much in size never reach the threshold and are not compared.
-    size = len(_trigrams(term))
-    low, high = size * FUZZY_THRESHOLD, size / FUZZY_THRESHOLD
-    similarity = max(
-        (_jaccard(term, other) for other in found if low <= len(_trigrams(other)) <= high),
-        default=0.0,
-    )
-    return PARTIAL_CREDIT * similarity if similarity >= FUZZY_THRESHOLD else 0.0
-
-
-def _jaccard(a: str, b: str) -> float:
-    ga, gb = _trigrams(a), _trigrams(b)
-    return len(ga & gb) / len(ga | gb)
+def _partial_credits(
+    terms: Sequence[str], sentence_terms: Sequence[set[str]]
+) -> dict[str, list[float]]:
+    """For each of `terms`, per sentence: PARTIAL_CREDIT x the highest trigram Jaccard
+    similarity of a sentence term to it, where that reaches FUZZY_THRESHOLD (else 0). Only words
+    sharing a trigram with a term can reach it, so an inverted index of the sentences'
+    trigrams finds them without comparing every pair."""
+    if not terms:
+        return {}
+    postings: dict[str, list[tuple[int, str]]] = {}
+    for i, found in enumerate(sentence_terms):
+        for word in found:
+            for gram in _trigrams(word):
+                postings.setdefault(gram, []).append((i, word))
+    credits = {}
+    for term in terms:
+        grams = _trigrams(term)
+        shared: Counter[tuple[int, str]] = Counter()
+        for gram in grams:
+            shared.update(postings.get(gram, ()))
+        best = [0.0] * len(sentence_terms)
+        for (i, word), n in shared.items():
+            best[i] = max(best[i], n / (len(grams) + len(_trigrams(word)) - n))
+        credits[term] = [PARTIAL_CREDIT * j if j >= FUZZY_THRESHOLD else 0.0 for j in best]
+    return credits
 
 
 @lru_cache(maxsize=1 << 16)
