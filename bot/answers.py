@@ -8,6 +8,7 @@ only how to deliver what comes back (a message, an edited message, a toast, inli
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import time
@@ -22,7 +23,7 @@ from bot.format import counted, cut_at_word, format_answer, format_no_answer
 from bot.keyboards import answer_keyboard, articles_keyboard, new_question_id, numbers_keyboard
 from bot.recent import LATEST_SHOWN, Dating, answer_header, format_latest, format_no_latest
 from bot.records import QueryRecord, is_outage, log_query
-from bot.searches import Overloaded
+from bot.searches import Overloaded, Ticket
 from bot.settings import Settings
 from bot.state import BotState
 from retrieval.errors import EmptyQuery, IndexNotReady, RetrievalError, StoreUnavailable
@@ -42,6 +43,12 @@ INLINE_RESULTS = 5
 # is shown by "typing…" alone (Telegram shows it for 5 s), and each notice is one more message
 # against Telegram's 30 a second, the very budget an overloaded bot lacks.
 DELAY_NOTICE_SECONDS = 8.0
+# "typing…" only for a wait a reader notices: Telegram asks bots to send it "when a response
+# from the bot will take a noticeable amount of time to arrive" (core.telegram.org/bots/api,
+# sendChatAction), and about 1 s is where a wait starts to break the flow of thought (Nielsen,
+# "Response Times: The 3 Important Limits"). An answer found sooner costs the bot one Bot API
+# request instead of two, which a busy bot spends on answers.
+TYPING_AFTER_SECONDS = 1.0
 
 Send = Callable[[str, InlineKeyboardMarkup | None], Awaitable[object]]
 Typing = Callable[[], Awaitable[None]]
@@ -130,7 +137,7 @@ async def search(
         wait = counted(math.ceil(ticket.wait), messages.SECONDS)
         await notify(messages.DELAYED.format(seconds=wait))
     try:
-        hits = (await asyncio.gather(typing(), ticket.result))[1] if typing else await ticket.result
+        hits = await _hits(ticket, typing)
     except EmptyQuery:  # only punctuation or emoji
         return Refused(empty, messages.SEARCH_FAILED)
     except IndexNotReady:
@@ -142,6 +149,17 @@ async def search(
         log.warning("search failed", exc_info=True)
         return Refused(messages.SEARCH_FAILED, messages.SEARCH_FAILED)
     return Found(question, truncated, offset, list(hits), recency)
+
+
+async def _hits(ticket: Ticket, typing: Typing | None) -> list[Hit]:
+    """The ticket's hits, with "typing…" shown once they are expected to take, or have taken,
+    TYPING_AFTER_SECONDS; raises what the search raised."""
+    if typing is None:
+        return await ticket.result
+    if ticket.wait < TYPING_AFTER_SECONDS:
+        with contextlib.suppress(TimeoutError):
+            return await asyncio.wait_for(asyncio.shield(ticket.result), TYPING_AFTER_SECONDS)
+    return (await asyncio.gather(typing(), ticket.result))[1]
 
 
 async def answer(

@@ -183,3 +183,42 @@ async def test_the_answer_path_warns_of_a_long_wait_and_refuses_past_capacity() 
     assert refused.text == messages.BUSY.format(seconds="ثانية واحدة")
     assert refused.toast == messages.TOAST_BUSY
     await state.queue.close()
+
+
+async def test_typing_is_shown_only_for_a_wait_a_reader_notices(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(answers, "TYPING_AFTER_SECONDS", 0.2)
+    search = FakeSearch(block_first=True)
+    state = BotState(Settings(), RateLimiter(100))
+    state.searches = SearchQueue(search, workers=1)
+    typed: list[int] = []
+
+    async def typing() -> None:
+        typed.append(1)
+
+    search.release.set()  # answered at once: one request (the answer), no "typing…"
+    found = await answers.search(state, 1, "سؤال سريع", typing=typing)
+    assert isinstance(found, answers.Found) and found.hits and typed == []
+
+    search.batches.clear()
+    search.started.clear()
+    search.release.clear()  # a slow search: "typing…" once it has taken TYPING_AFTER_SECONDS
+    slow = asyncio.create_task(answers.search(state, 2, "سؤال بطيء", typing=typing))
+    await _until(search.started)
+    await asyncio.sleep(0.1)
+    assert typed == []
+    for _ in range(50):
+        if typed:
+            break
+        await asyncio.sleep(0.05)
+    assert typed == [1] and not slow.done()
+    search.release.set()
+    found = await asyncio.wait_for(slow, 5)
+    assert isinstance(found, answers.Found) and found.hits and typed == [1]
+
+    state.queue.seconds_per_question = 0.5  # expected to wait past the limit: "typing…" at once
+    typed.clear()
+    found = await answers.search(state, 3, "سؤال ينتظر", typing=typing)
+    assert isinstance(found, answers.Found) and typed == [1]
+    await state.queue.close()
