@@ -277,7 +277,13 @@ def compose_answer(
     if shown:
         header = answer_header(dating, shown) if dating and offset == 0 else None
         ages = [dating.age(h.published_at) for h in shown] if dating else []
-        html = format_answer(shown, truncated_at=truncated_at, header=header, ages=ages)
+        html = format_answer(
+            shown,
+            truncated_at=truncated_at,
+            header=header,
+            ages=ages,
+            newest_first=dating is not None,
+        )
         markup = answer_keyboard(
             question_id,
             [(h.article_id, h.title) for h in shown],

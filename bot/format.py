@@ -365,9 +365,12 @@ def format_answer(
     limit: int = TELEGRAM_LIMIT,
     header: str | None = None,
     ages: Sequence[str | None] = (),
+    newest_first: bool = False,
 ) -> str:
     """A page of hits as one message; the first page gets the plain header (or `header`, a
-    line of HTML); `ages` say how old each hit's article is (bot/recent.py)."""
+    line of HTML); `ages` say how old each hit's article is (bot/recent.py). The first hit gets
+    the longer excerpt, unless the hits come `newest_first` (a recency question): then the
+    first is only the newest, and each gets the shorter one."""
     first, last = hits[0].rank, hits[-1].rank
     if first == 1:
         header = header or RLM + messages.ANSWER_HEADER
@@ -381,7 +384,7 @@ def format_answer(
     ages = list(ages) or [None] * len(hits)
     blocks = [
         format_hit(hit, budget, age=ages[i])
-        if i == 0
+        if i == 0 and not newest_first
         else format_hit(
             hit,
             budget,

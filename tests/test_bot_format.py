@@ -353,3 +353,15 @@ def test_counted_seconds_agree_with_their_number() -> None:
         "11 ثانية",
         "45 ثانية",
     ]
+
+
+def test_a_newest_first_page_gives_every_hit_the_shorter_excerpt() -> None:
+    long = " ".join(f"جملة رقم {i} في خبر طويل عن تعاون أمني بين البلدين." for i in range(30))
+    hits = [make_hit(rank, text=long, answer_span=(0, 44)) for rank in (1, 2, 3)]
+
+    def blocks(message: str) -> list[int]:  # the header line dropped
+        return [tg_len(b) for b in message.split("\n", 1)[1].split("\n\n")]
+
+    ranked, newest = blocks(format_answer(hits)), blocks(format_answer(hits, newest_first=True))
+    assert ranked[0] > ranked[1] + 50  # by relevance: the first hit says most
+    assert abs(newest[0] - newest[1]) <= 2 and newest[1:] == ranked[1:]
