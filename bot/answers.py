@@ -8,7 +8,6 @@ only how to deliver what comes back (a message, an edited message, a toast, inli
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 import time
@@ -137,7 +136,7 @@ async def search(
         wait = counted(math.ceil(ticket.wait), messages.SECONDS)
         await notify(messages.DELAYED.format(seconds=wait))
     try:
-        hits = await _hits(ticket, typing)
+        hits = await _hits_with_typing(ticket, typing)
     except EmptyQuery:  # only punctuation or emoji
         return Refused(empty, messages.SEARCH_FAILED)
     except IndexNotReady:
@@ -151,15 +150,21 @@ async def search(
     return Found(question, truncated, offset, list(hits), recency)
 
 
-async def _hits(ticket: Ticket, typing: Typing | None) -> list[Hit]:
-    """The ticket's hits, with "typing…" shown once they are expected to take, or have taken,
-    TYPING_AFTER_SECONDS; raises what the search raised."""
+async def _hits_with_typing(ticket: Ticket, typing: Typing | None) -> list[Hit]:
+    """The ticket's hits (raises what the search raised). "typing…" is shown once they are
+    expected to take, or have taken, TYPING_AFTER_SECONDS (`Ticket.wait` is the queue's
+    estimate), and never holds them up: a request still under way when they come is dropped."""
     if typing is None:
         return await ticket.result
     if ticket.wait < TYPING_AFTER_SECONDS:
-        with contextlib.suppress(TimeoutError):
-            return await asyncio.wait_for(asyncio.shield(ticket.result), TYPING_AFTER_SECONDS)
-    return (await asyncio.gather(typing(), ticket.result))[1]
+        done, _ = await asyncio.wait({ticket.result}, timeout=TYPING_AFTER_SECONDS)
+        if done:
+            return ticket.result.result()
+    shown: asyncio.Future[None] = asyncio.ensure_future(typing())
+    try:
+        return await ticket.result
+    finally:
+        shown.cancel()
 
 
 async def answer(

@@ -217,8 +217,16 @@ async def test_typing_is_shown_only_for_a_wait_a_reader_notices(
     found = await asyncio.wait_for(slow, 5)
     assert isinstance(found, answers.Found) and found.hits and typed == [1]
 
+    search.batches.clear()
+    search.started.clear()
+    search.release.clear()
     state.queue.seconds_per_question = 0.5  # expected to wait past the limit: "typing…" at once
     typed.clear()
-    found = await answers.search(state, 3, "سؤال ينتظر", typing=typing)
+    waiting = asyncio.create_task(answers.search(state, 3, "سؤال ينتظر", typing=typing))
+    await _until(search.started)
+    await asyncio.sleep(0.05)
+    assert typed == [1]
+    search.release.set()
+    found = await asyncio.wait_for(waiting, 5)
     assert isinstance(found, answers.Found) and typed == [1]
     await state.queue.close()

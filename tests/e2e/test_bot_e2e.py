@@ -25,6 +25,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import messages
+from bot.answers import TYPING_AFTER_SECONDS
 from bot.records import AdminAction, Feedback, QueryLog
 from corpus.ingest import ingest_paths
 from corpus.models import Article
@@ -201,7 +202,9 @@ def test_example_button_asks_the_question(tg: Client, sanad: Sanad, user_id: int
 def test_question_is_answered_with_the_right_article_and_citation(
     tg: Client, sanad: Sanad, user_id: int
 ) -> None:
+    started = time.monotonic()
     reply = ask(tg, MIGRATION, user_id)
+    took = time.monotonic() - started
     lines = visible_lines(reply)
     assert lines[0] == messages.ANSWER_HEADER
     assert lines[1].startswith("1.")
@@ -210,7 +213,8 @@ def test_question_is_answered_with_the_right_article_and_citation(
     bold = entity_texts(reply, "bold")
     seed_text = " ".join(SEED.read_text(encoding="utf-8").split())
     assert any(len(b.strip()) > 10 and " ".join(b.split()) in seed_text for b in bold[1:]), bold
-    assert tg.chat_actions(user_id) == ["typing"]
+    if took < TYPING_AFTER_SECONDS:  # answered at once: no "typing…" first (one request less)
+        assert tg.chat_actions(user_id) == []
     # whole sentences: the lead-in that says what was agreed, with the agreed measures
     text = (reply.text or "").translate({0x2066: None, 0x2069: None})
     assert "حيث تم الاتفاق على تعزيز التنسيق الميداني" in text
