@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions
@@ -28,6 +29,10 @@ from bot.records import QuestionStore, create_tables
 from bot.searches import SearchQueue
 from bot.settings import Settings, SettingsError
 from bot.state import STATE_KEY, BotState
+from retrieval.errors import RetrievalError
+from retrieval.search import Query
+from retrieval.types import Hit
+from retrieval.workers import NotStarted, SearchProcesses
 
 if TYPE_CHECKING:
     from retrieval.library import Library
@@ -79,6 +84,8 @@ def build_application(
     async def post_shutdown(application: Application) -> None:
         if state.searches is not None:
             await state.searches.close()
+        if state.processes is not None:
+            state.processes.close()
 
     application = (
         ApplicationBuilder()
@@ -119,14 +126,35 @@ async def load_state(state: BotState, library_loader: Callable[[], Library]) -> 
         state.limiter = SharedRateLimiter(
             state.records, settings.rate_limit_per_minute, key=settings.hash_user
         )
+    search_many = library.search_many
+    if settings.search_processes:
+        processes = SearchProcesses(settings.library, settings.search_processes)
+        state.processes = processes
+        search_many = functools.partial(_search_in, processes, library)
+        try:  # a model load per process, on all cores at once: seconds
+            await asyncio.to_thread(processes.start)
+        except RetrievalError as exc:  # searched in this process instead
+            log.error("search processes not started: %s", exc)
     state.searches = SearchQueue(
-        library.search_many,
+        search_many,
         max_batch=settings.search_batch,
         max_wait=settings.max_wait_seconds,
         workers=settings.search_workers,
     )
     state.questions = QuestionStore(state.records)
     log.info("library loaded")
+
+
+def _search_in(
+    processes: SearchProcesses, library: Library, queries: Sequence[Query]
+) -> list[list[Hit] | RetrievalError]:
+    """A batch searched by the worker processes once they are up, else in this process. It
+    counts as a search in flight here, so an index build in this process yields to it."""
+    try:
+        with library.readers.reading():
+            return processes.search_many(queries)
+    except NotStarted:
+        return library.search_many(queries)
 
 
 def add_handlers(application: Application, admin_ids: frozenset[int]) -> None:

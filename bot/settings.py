@@ -15,6 +15,7 @@ from telegram.constants import FloodLimit
 from bot.searches import MAX_BATCH, MAX_WAIT, WORKERS
 from retrieval.search import MAX_QUESTION_CHARS, MODES, Mode
 from retrieval.settings import EnvSettings, LibrarySettings, SettingsError
+from retrieval.workers import PROCESSES as SEARCH_PROCESSES
 
 __all__ = ["DEFAULT_MIN_RELEVANCE", "Secret", "Settings", "SettingsError", "parse_admin_ids"]
 
@@ -89,6 +90,7 @@ class Settings(EnvSettings):
     )
     search_batch: int = Field(MAX_BATCH, ge=1, le=64, validation_alias="SEARCH_BATCH")
     search_workers: int = Field(WORKERS, ge=1, le=8, validation_alias="SEARCH_WORKERS")
+    search_processes: int = Field(SEARCH_PROCESSES, ge=0, le=8, validation_alias="SEARCH_PROCESSES")
     max_wait_seconds: float = Field(
         MAX_WAIT, gt=0, le=300, allow_inf_nan=False, validation_alias="MAX_WAIT_SECONDS"
     )

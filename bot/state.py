@@ -17,6 +17,7 @@ from bot.settings import Settings
 
 if TYPE_CHECKING:  # the library pulls in torch; handlers only need it at run time
     from retrieval.library import Library
+    from retrieval.workers import SearchProcesses
 
 STATE_KEY = "sanad"
 
@@ -32,6 +33,7 @@ class BotState:
     library: Library | None = None
     records: sessionmaker[Session] | None = None
     searches: SearchQueue | None = None  # set in post_init, over the library
+    processes: SearchProcesses | None = None  # where the queue's batches are searched
     reindex_task: asyncio.Task[None] | None = None
     # Held by every build the bot starts: /add builds wait for each other, /reindex refuses.
     build_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
