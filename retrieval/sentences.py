@@ -11,8 +11,9 @@ from typing import Final
 from retrieval.arabic import analyze_document, analyze_query
 
 # A query term absent from a sentence still earns PARTIAL_CREDIT x similarity when a sentence
-# term shares enough character trigrams with it (تحد ~ يحد, انسحبت ~ انسحاب). On ARCD-train:
-# exact overlap 0.811 answer_in_sentence, with fuzzy matches 0.820.
+# term shares enough character trigrams with it (Jaccard of the #-padded analyzed terms:
+# «التفاوض» ~ «المفاوضات» 0.43, «السعوديين» ~ «السعودية» 0.5; «انسحبت» ~ «الانسحاب» 0.33 falls
+# short). On ARCD-train: exact overlap 0.811 answer_in_sentence, with fuzzy matches 0.820.
 FUZZY_THRESHOLD: Final = 0.4
 PARTIAL_CREDIT: Final = 0.5
 # Weight of the question/sentence cosine where the words leave a close call (first hit only:
@@ -36,9 +37,10 @@ def best_sentence(
 ) -> tuple[int, int] | None:
     """The span in `spans` (sentences of `passage`) that best answers `question`, or None.
 
-    Score: question terms found in the sentence, each weighted by its rarity among the
-    passage's sentences and by its length; plus DENSE_WEIGHT x the question/sentence cosine
-    when `cosines` (one per span) are given. None when no sentence has any evidence.
+    Score: question terms found in the sentence (PARTIAL_CREDIT x similarity for a similar
+    sentence term), each weighted by its rarity among the passage's sentences and by its
+    length; plus DENSE_WEIGHT x the question/sentence cosine when `cosines` (one per span) are
+    given. None when no sentence has any evidence.
     """
     if not spans:
         return None
@@ -69,7 +71,8 @@ def close_calls(
 
 
 def sentence_scores(question: str, sentences: Sequence[str]) -> list[float]:
-    """One evidence score per sentence (see `best_sentence`); 0 where no question term is."""
+    """One evidence score per sentence (see `best_sentence`); 0 where no question term, nor
+    one similar to it, is."""
     terms = list(dict.fromkeys(analyze_query(question)))
     if not terms:
         return [0.0] * len(sentences)
@@ -78,7 +81,8 @@ def sentence_scores(question: str, sentences: Sequence[str]) -> list[float]:
     weights = {}
     for term in terms:
         df = sum(term in found for found in sentence_terms)
-        # Terms in every sentence (the passage's topic) say little about which one answers.
+        # Terms in every sentence (the passage's topic) say little about which one answers;
+        # one in no sentence (df 0, matched in part at best) weighs as one in half a sentence.
         weights[term] = math.log(1 + count / max(df, 0.5)) * min(len(term), _LENGTH_CAP) / 4
     # terms absent from some sentence may still be matched there in part
     partial = _partial_credits(
