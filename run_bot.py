@@ -69,15 +69,30 @@ def webhook_secret(token: str) -> str:
     return hmac.new(token.encode(), b"sanad webhook secret", hashlib.sha256).hexdigest()
 
 
-def run_or_explain(settings: Settings) -> int:
-    """`run`, with a one-line error instead of a traceback when Telegram rejects the token."""
-    from telegram.error import InvalidToken
+class _NetworkRetryOneLine(logging.Filter):
+    """python-telegram-bot logs each failed network call of its retry loops with the whole
+    chained traceback (~240 lines for a refused connection); its message says what failed."""
 
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.getMessage().startswith("Network Retry Loop"):
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def run_or_explain(settings: Settings) -> int:
+    """`run`, with a one-line error instead of a traceback when Telegram rejects the token or
+    cannot be reached at start."""
+    from telegram.error import InvalidToken, NetworkError
+
+    logging.getLogger("telegram.ext").addFilter(_NetworkRetryOneLine())
     try:
         return run(settings)
     except InvalidToken:
         log.error("Telegram rejected TELEGRAM_BOT_TOKEN: check it with @BotFather")
         return 2
+    except NetworkError as exc:
+        log.error("cannot reach the Telegram Bot API at %s: %s", settings.api_base_url, exc)
+        return 1
 
 
 if __name__ == "__main__":

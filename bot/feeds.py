@@ -165,7 +165,9 @@ def format_poll_reports(reports: Sequence[FeedPollReport]) -> str:
     lines = []
     for report in reports:
         name = escape(report.name) or digits(report.feed_id)
-        if report.busy:
+        if report.missing:
+            lines.append(messages.FEED_MISSING.format(feed_id=digits(report.feed_id)))
+        elif report.busy:
             lines.append(messages.FEED_POLL_BUSY.format(name=name))
         elif report.error:
             error = escape(isolate(shorten(report.error, 160)))

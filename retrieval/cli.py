@@ -179,7 +179,9 @@ def _poll_feeds(feed_ids: list[int] | None, settings: LibrarySettings) -> int:
     library = Library.open(settings)
     reports = poll_feeds(library, settings, feed_ids)
     for report in reports:
-        if report.busy:
+        if report.missing:
+            print(f"error: no feed {report.feed_id}", file=sys.stderr)
+        elif report.busy:
             print(f"feed {report.feed_id}: being polled by another process")
         elif report.error:
             print(f"feed {report.feed_id} {report.name}: error: {report.error}")
@@ -193,6 +195,8 @@ def _poll_feeds(feed_ids: list[int] | None, settings: LibrarySettings) -> int:
                 print(f"  failed {url}: {why}", file=sys.stderr)
     if any(r.added or r.updated for r in reports) or library.is_stale():
         print(library.build().summary())
+    if any(r.missing for r in reports):
+        return 2
     return 1 if reports and all(r.error for r in reports) else 0
 
 

@@ -32,6 +32,7 @@ class FeedPollReport:
     feed_id: int
     name: str
     busy: bool = False  # another process was polling it
+    missing: bool = False  # no such feed (never was, or removed)
     error: str | None = None
     warning: str | None = None
     not_modified: bool = False
@@ -91,7 +92,9 @@ def _poll_one(
 ) -> FeedPollReport:
     with feed_lease(library.session_factory, feed_id, now) as feed:
         if feed is None:
-            return FeedPollReport(feed_id, "", busy=True)
+            with library.session_factory() as session:
+                gone = store.get_feed(session, feed_id) is None
+            return FeedPollReport(feed_id, "", busy=not gone, missing=gone)
 
         def known(urls: Sequence[str]) -> set[str]:
             with library.session_factory() as session:

@@ -4,6 +4,7 @@ token redacted (retrieval.logs, shared by run_bot.py and the CLI)."""
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,35 @@ def test_third_party_debug_lines_are_dropped_even_if_a_library_resets_its_level(
     text = stream.getvalue()
     assert "Building index" not in text
     assert "a real problem" in text and "our own debug line" in text
+
+
+def test_an_unreachable_bot_api_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HF_HUB_OFFLINE": "1",
+        "TELEGRAM_BOT_TOKEN": "123:not-a-real-token",
+        "TELEGRAM_BASE_URL": f"http://127.0.0.1:{port}",
+        "ENV_FILE": str(tmp_path / "none.env"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
+        "INDEX_DIR": str(tmp_path / "index"),
+    }
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, str(root / "run_bot.py")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert "cannot reach the Telegram Bot API" in done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.splitlines()) < 10, done.stderr
+    assert "not-a-real-token" not in done.stderr

@@ -212,6 +212,8 @@ def test_one_process_polls_a_feed_at_a_time(site, library, settings):
         assert results == [None] * 4
     [report] = _poll(library, settings, [feed.id])
     assert not report.busy and len(report.added) == 1
+    [report] = _poll(library, settings, [feed.id + 100])  # no such feed: said so, not "busy"
+    assert report.missing and not report.busy
 
 
 def test_feeds_are_added_listed_and_removed_with_clear_errors(site, library):
