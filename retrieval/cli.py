@@ -267,11 +267,17 @@ def cmd_prepare(args: argparse.Namespace, settings: LibrarySettings) -> int:
 
 def cmd_eval(args: argparse.Namespace, settings: LibrarySettings) -> int:
     from retrieval.encoder import load_encoder
-    from retrieval.evaluate import evaluate, metrics
+    from retrieval.evaluate import evaluate, load_squad, metrics
     from retrieval.search import Mode
 
     if not args.qa_file.is_file():
-        print(f"error: {args.qa_file}: no such file", file=sys.stderr)
+        what = "a folder, not a file" if args.qa_file.is_dir() else "no such file"
+        print(f"error: {args.qa_file}: {what}", file=sys.stderr)
+        return 2
+    try:
+        load_squad(args.qa_file)  # before the model loads: a bad file is told at once
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     modes: tuple[Mode, ...] = MODES if args.mode == "all" else (args.mode,)
     encoder = load_encoder(settings.model, settings.cache_dir)

@@ -54,22 +54,25 @@ class Outcome:
 
 
 def load_squad(path: Path) -> QASet:
-    """Read a SQuAD-format JSON file (data -> paragraphs -> qas)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))["data"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"{path}: not a SQuAD-format JSON file ({exc})") from exc
+    """Read a SQuAD-format JSON file (data -> paragraphs -> qas). Raises ValueError, naming
+    the file, when it cannot be read as one or holds no question."""
     titles: list[str] = []
     paragraphs: list[str] = []
     questions: list[Question] = []
-    for article in data:
-        for paragraph in article.get("paragraphs", []):
-            index = len(paragraphs)
-            titles.append(str(article.get("title", "")).strip())
-            paragraphs.append(str(paragraph["context"]))
-            for qa in paragraph.get("qas", []):
-                answers = tuple(str(a["text"]) for a in qa.get("answers", []))
-                questions.append(Question(str(qa["question"]).strip(), answers, index))
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))["data"]
+        for article in data:
+            for paragraph in article.get("paragraphs", []):
+                index = len(paragraphs)
+                titles.append(str(article.get("title", "")).strip())
+                paragraphs.append(str(paragraph["context"]))
+                for qa in paragraph.get("qas", []):
+                    answers = tuple(str(a["text"]) for a in qa.get("answers", []))
+                    questions.append(Question(str(qa["question"]).strip(), answers, index))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"{path}: not a SQuAD-format JSON file ({exc!r})") from exc
+    if not questions:
+        raise ValueError(f"{path}: no questions (SQuAD format: data -> paragraphs -> qas)")
     return QASet(titles, paragraphs, questions)
 
 

@@ -121,3 +121,24 @@ def test_an_unreachable_database_is_a_clear_error(env, monkeypatch, capsys):
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:9/none")
     assert main(["migrate"]) == 2
     assert "error: database unavailable:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("content", "told"),
+    [
+        ("not json", "not a SQuAD-format JSON file"),
+        ('{"data": 1}', "not a SQuAD-format JSON file"),
+        ('{"data": [{"paragraphs": [{"qas": []}]}]}', "not a SQuAD-format JSON file"),
+        ('{"data": []}', "no questions"),
+    ],
+)
+def test_eval_of_a_bad_file_is_one_clear_error(tmp_path, monkeypatch, capsys, content, told):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite'}")
+    monkeypatch.setenv("ENV_FILE", str(tmp_path / "none.env"))
+    bad = tmp_path / "qa.json"
+    bad.write_text(content, encoding="utf-8")
+    assert main(["eval", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and told in err and "Traceback" not in err
+    assert main(["eval", str(tmp_path)]) == 2
+    assert "a folder, not a file" in capsys.readouterr().err
