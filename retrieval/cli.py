@@ -16,11 +16,12 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from corpus import BUNDLED_CORPUS
 from corpus.feeds.store import FeedView
 from retrieval.encoder import Encoder
-from retrieval.errors import RetrievalError
+from retrieval.errors import EmptyQuery, RetrievalError
 from retrieval.library import Library
 from retrieval.logs import setup_logging
+from retrieval.recency import detect
 from retrieval.render import render_hits_text
-from retrieval.search import MODES
+from retrieval.search import MODES, Mode, Query
 from retrieval.settings import LibrarySettings, SettingsError
 from retrieval.types import Hit
 
@@ -224,6 +225,7 @@ def _hit_json(hit: Hit) -> dict:
     data = asdict(hit)
     data.update(_citation_json(data.pop("citation")))
     data["answer_sentence"] = hit.answer_sentence
+    data["relevance"] = hit.relevance  # the answer gate's probability (retrieval/gate.py)
     data["also_in"] = [_citation_json(ref) for ref in data["also_in"]]
     return data
 
@@ -233,20 +235,36 @@ def _citation_json(cited: dict) -> dict:
     return {**cited, "published_at": published.isoformat() if published else None}
 
 
+# The chat shows what the bot would: passages the answer gate judges to answer at least this
+# likely (the bot's default MIN_RELEVANCE), newest first for a question asking for the latest.
+CHAT_MIN_RELEVANCE = 0.5
+CHAT_EMPTY = "لم أجد في سؤالك كلمات أبحث بها. اكتب سؤالك بالكلمات، مثلاً: ما آخر أخبار النفط؟"
+CHAT_NOTHING = "لم أجد في الأخبار ما يجيب عن سؤالك. جرّب كلمات أخرى أو اسماً أو مكاناً من الخبر."
+
+
 def cmd_chat(args: argparse.Namespace, settings: LibrarySettings) -> int:
     library = prepare(settings)
     print("اكتب سؤالك ثم Enter (Ctrl-D للخروج).", flush=True)
     for line in sys.stdin:
         question = line.strip()
-        if not question:
-            continue
-        try:
-            hits = library.search(question, args.k, mode=args.mode)
-        except RetrievalError as exc:
-            print(f"تعذّر البحث: {exc}", flush=True)
-            continue
-        print(render_hits_text(hits) if hits else "لم أجد ما يجيب عن سؤالك.", flush=True)
+        if question:
+            print(chat_reply(library, question, args.k, args.mode), flush=True)
     return 0
+
+
+def chat_reply(library: Library, question: str, k: int, mode: Mode) -> str:
+    """The console chat's answer to one question, as text."""
+    query = Query(question, k, mode, recency=detect(question), min_relevance=CHAT_MIN_RELEVANCE)
+    try:
+        [result] = library.search_many([query])
+    except RetrievalError as exc:  # the whole search failed (e.g. no index, no database)
+        result = exc
+    if isinstance(result, EmptyQuery):
+        return CHAT_EMPTY
+    if isinstance(result, RetrievalError):
+        return f"تعذّر البحث: {result}"
+    hits = [h for h in result if h.relevance is None or h.relevance >= CHAT_MIN_RELEVANCE]
+    return render_hits_text(hits) if hits else CHAT_NOTHING
 
 
 def prepare(
@@ -268,7 +286,6 @@ def cmd_prepare(args: argparse.Namespace, settings: LibrarySettings) -> int:
 def cmd_eval(args: argparse.Namespace, settings: LibrarySettings) -> int:
     from retrieval.encoder import load_encoder
     from retrieval.evaluate import evaluate, load_squad, metrics
-    from retrieval.search import Mode
 
     if not args.qa_file.is_file():
         what = "a folder, not a file" if args.qa_file.is_dir() else "no such file"

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
 from retrieval.cli import main
-from tests.conftest import SEED, SHARED
+from tests.conftest import DEMO, SEED, SHARED
 
 pytestmark = pytest.mark.slow
 
@@ -30,6 +31,7 @@ def test_ingest_build_ask(env, capsys):
     hits = json.loads(capsys.readouterr().out)
     assert hits[0]["title"].startswith("تعاون أمني")  # passage ranking: see test_search
     assert hits[0]["answer_sentence"] in hits[0]["text"]
+    assert hits[0]["relevance"] is not None and hits[0]["relevance"] >= 0.5
     # re-ingesting is idempotent and the index needs no new embeddings
     assert main(["ingest", str(SEED)]) == 0
     assert "unchanged 1," in capsys.readouterr().out
@@ -142,3 +144,22 @@ def test_eval_of_a_bad_file_is_one_clear_error(tmp_path, monkeypatch, capsys, co
     assert err.startswith("error: ") and told in err and "Traceback" not in err
     assert main(["eval", str(tmp_path)]) == 2
     assert "a folder, not a file" in capsys.readouterr().err
+
+
+def test_chat_answers_as_the_bot_would(env, monkeypatch):
+    from retrieval.cli import CHAT_EMPTY, CHAT_NOTHING, chat_reply
+    from retrieval.library import Library
+    from retrieval.settings import LibrarySettings
+
+    assert main(["ingest", str(SEED), str(DEMO)]) == 0
+    assert main(["build"]) == 0
+    library = Library.open(LibrarySettings())
+    answer = chat_reply(library, "ما الذي اتفق عليه الجانبان بشأن الهجرة غير الشرعية؟", 3, "hybrid")
+    assert "تعاون أمني" in answer
+    # nothing in the news answers it: said so, no unrelated passages shown
+    assert chat_reply(library, "ما هي عاصمة المريخ؟", 3, "hybrid") == CHAT_NOTHING
+    assert chat_reply(library, "؟!", 3, "hybrid") == CHAT_EMPTY
+    # the latest news, newest first
+    latest = chat_reply(library, "ما آخر الأخبار؟", 3, "hybrid")
+    dates = [re.findall(r"\b20\d\d-\d\d-\d\d\b", block)[0] for block in latest.split("\n\n")]
+    assert len(dates) == 3 and dates == sorted(dates, reverse=True), latest
