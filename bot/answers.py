@@ -332,9 +332,6 @@ def select_relevant(
     (lexical-only retrieval) are shown as ranked.
     """
 
-    def relevant(hit: Hit) -> bool:
-        return hit.relevance is None or hit.relevance >= min_relevance
-
-    page = [h for h in hits[:k] if relevant(h)]
+    page = [h for h in hits[:k] if h.passes(min_relevance)]
     numbered = [replace(h, rank=offset + i + 1) for i, h in enumerate(page)]
-    return numbered, any(relevant(h) for h in hits[k:])
+    return numbered, any(h.passes(min_relevance) for h in hits[k:])

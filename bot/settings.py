@@ -13,6 +13,7 @@ from pydantic_settings import NoDecode
 from telegram.constants import FloodLimit
 
 from bot.searches import MAX_BATCH, MAX_WAIT, WORKERS
+from retrieval.gate import MIN_RELEVANCE
 from retrieval.search import MAX_QUESTION_CHARS, MODES, Mode
 from retrieval.settings import EnvSettings, LibrarySettings, SettingsError
 from retrieval.workers import PROCESSES as SEARCH_PROCESSES
@@ -22,9 +23,8 @@ __all__ = ["DEFAULT_MIN_RELEVANCE", "Secret", "Settings", "SettingsError", "pars
 Secret = SecretStr  # shows as '**********' in str(), repr() and logs
 DEFAULT_BASE_URL = "https://api.telegram.org"
 MAX_TOP_K = 10  # a page of answers must fit one 4096-character message
-# Probability (Hit.relevance, retrieval/gate.py) a passage needs to be shown as an answer: the
-# threshold with the best F1 of "answered correctly" on the train split of benchmarks/gate.py.
-DEFAULT_MIN_RELEVANCE = 0.5
+# Probability (Hit.relevance) a passage needs to be shown as an answer (retrieval/gate.py).
+DEFAULT_MIN_RELEVANCE = MIN_RELEVANCE
 # The same probability for a new article to be sent to a topic's followers: an alert nobody
 # asked for costs more than an answer shown to a question, so the bar is higher (calibrated
 # on the train topics of benchmarks/follow_alerts.py).

@@ -17,6 +17,7 @@ from corpus import BUNDLED_CORPUS
 from corpus.feeds.store import FeedView
 from retrieval.encoder import Encoder
 from retrieval.errors import EmptyQuery, RetrievalError
+from retrieval.gate import MIN_RELEVANCE
 from retrieval.library import Library
 from retrieval.logs import setup_logging
 from retrieval.recency import detect
@@ -235,9 +236,8 @@ def _citation_json(cited: dict) -> dict:
     return {**cited, "published_at": published.isoformat() if published else None}
 
 
-# The chat shows what the bot would: passages the answer gate judges to answer at least this
-# likely (the bot's default MIN_RELEVANCE), newest first for a question asking for the latest.
-CHAT_MIN_RELEVANCE = 0.5
+# The chat shows what the bot would by default: the passages the answer gate passes at
+# MIN_RELEVANCE, newest first for a question asking for the latest.
 CHAT_EMPTY = "لم أجد في سؤالك كلمات أبحث بها. اكتب سؤالك بالكلمات، مثلاً: ما آخر أخبار النفط؟"
 CHAT_NOTHING = "لم أجد في الأخبار ما يجيب عن سؤالك. جرّب كلمات أخرى أو اسماً أو مكاناً من الخبر."
 
@@ -254,7 +254,7 @@ def cmd_chat(args: argparse.Namespace, settings: LibrarySettings) -> int:
 
 def chat_reply(library: Library, question: str, k: int, mode: Mode) -> str:
     """The console chat's answer to one question, as text."""
-    query = Query(question, k, mode, recency=detect(question), min_relevance=CHAT_MIN_RELEVANCE)
+    query = Query(question, k, mode, recency=detect(question), min_relevance=MIN_RELEVANCE)
     try:
         [result] = library.search_many([query])
     except RetrievalError as exc:  # the whole search failed (e.g. no index, no database)
@@ -263,7 +263,7 @@ def chat_reply(library: Library, question: str, k: int, mode: Mode) -> str:
         return CHAT_EMPTY
     if isinstance(result, RetrievalError):
         return f"تعذّر البحث: {result}"
-    hits = [h for h in result if h.relevance is None or h.relevance >= CHAT_MIN_RELEVANCE]
+    hits = [h for h in result if h.passes(MIN_RELEVANCE)]
     return render_hits_text(hits) if hits else CHAT_NOTHING
 
 

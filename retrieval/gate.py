@@ -21,6 +21,11 @@ from retrieval.arabic import analyze_document, analyze_query
 
 _ARABIC: Final = re.compile("[\u0600-\u06ff]")
 
+# Probability (Hit.relevance) a passage needs to be shown as an answer, by default (the bot's
+# MIN_RELEVANCE): the threshold with the best F1 of "answered correctly" on the train split of
+# benchmarks/gate.py.
+MIN_RELEVANCE: Final = 0.5
+
 # Fitted by `python -m benchmarks.gate --fit` (train split: 1,453 questions, ~8,700 hits);
 # order of `Evidence.features`: cosine, coverage, Arabic script, log(1 + terms). Read: without
 # a single question term in the passage, an Arabic question needs cosine ~0.91 to pass; with

@@ -37,6 +37,7 @@ from retrieval.errors import (
     RetrievalError,
     StoreUnavailable,
 )
+from retrieval.gate import MIN_RELEVANCE
 from retrieval.index import IndexInput, IndexStorage, IndexStore, Progress, embedding_text
 from retrieval.memory import release_free_memory
 from retrieval.readers import Readers
@@ -195,7 +196,7 @@ class Library:
 
     @_store_errors
     def latest(
-        self, topic: str | None = None, k: int = 5, *, min_relevance: float = 0.5
+        self, topic: str | None = None, k: int = 5, *, min_relevance: float = MIN_RELEVANCE
     ) -> list[Hit]:
         """The newest articles, or the newest of those relevant to `topic` (`recency.about`:
         «النفط», «النفط اليوم»): what `/latest` lists."""
@@ -204,7 +205,7 @@ class Library:
         [result] = self.search_many([query])
         if isinstance(result, RetrievalError):
             raise result
-        return [h for h in result if h.relevance is None or h.relevance >= min_relevance]
+        return [h for h in result if h.passes(min_relevance)]
 
     @_store_errors
     def reference_time(self) -> datetime:

@@ -108,7 +108,7 @@ def newest_first(
     without one (lexical-only search) count as relevant, as the bot shows them."""
 
     def group(hit: Hit) -> int:
-        if hit.relevance is not None and hit.relevance < min_relevance:
+        if not hit.passes(min_relevance):
             return 2
         published = hit.published_at
         return 0 if span and published and span[0] <= published < span[1] else 1

@@ -22,7 +22,7 @@ from retrieval.dedupe import group_duplicates
 from retrieval.encoder import Encoder
 from retrieval.errors import EmptyQuery, IndexNotReady, RetrievalError
 from retrieval.fusion import CANDIDATES, fuse
-from retrieval.gate import Evidence, evidence, is_arabic, question_terms
+from retrieval.gate import MIN_RELEVANCE, Evidence, evidence, is_arabic, question_terms
 from retrieval.index import ServedIndex
 from retrieval.recency import Recency, newest_first, reference_time
 from retrieval.sentences import best_sentence, close_calls
@@ -77,7 +77,7 @@ class Query:
     # and the relevant hits, those whose relevance reaches `min_relevance` (the bot's
     # MIN_RELEVANCE), come newest first; with no topic, the newest articles.
     recency: Recency | None = None
-    min_relevance: float = 0.5
+    min_relevance: float = MIN_RELEVANCE
 
 
 class Retriever:

@@ -63,6 +63,11 @@ class Hit:
         """Probability (0-1) that this hit answers the question; None in lexical-only mode."""
         return self.evidence.relevance if self.evidence is not None else None
 
+    def passes(self, min_relevance: float) -> bool:
+        """Whether the hit may be shown as an answer: its relevance reaches `min_relevance`
+        (without one, in lexical-only search, it is shown as ranked)."""
+        return self.relevance is None or self.relevance >= min_relevance
+
     @property
     def article_id(self) -> int:
         return self.citation.article_id
