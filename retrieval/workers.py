@@ -10,9 +10,10 @@ measured 16.5 answered/s against 30.9). Each worker serves what any process comm
 follows the catalog (the embedded backend) or reads the tables (pgvector) at every batch, and
 reloads when a rebuild switches generations.
 
-The workers start in the background (`start`); until all have opened the library, and while a
-crashed worker is replaced, `search_many` raises `NotStarted` and the caller searches in its
-own process. A worker that dies takes its batch with it (`RetrievalError`), never the caller.
+`start` starts the workers and waits until each has opened the library; before that, and
+while a crashed worker is replaced (in the background), `search_many` raises `NotStarted` and
+the caller searches in its own process. A worker that dies takes its batch with it
+(`RetrievalError`), never the caller.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import os
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING
 
@@ -138,10 +139,8 @@ class SearchProcesses:
             pool = self._pool if self._ready else None
         if pool is None:
             raise NotStarted("search processes not ready")
-        future: Future[list[list[Hit] | RetrievalError]]
         try:
-            future = pool.submit(_search_many, list(queries))
-            return future.result()
+            return pool.submit(_search_many, list(queries)).result()
         except BrokenProcessPool as exc:
             log.error("a search process died; starting new ones")
             self._replace(pool)
