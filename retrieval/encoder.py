@@ -108,7 +108,7 @@ class E5Encoder:
 
     def __init__(
         self,
-        model: Any,
+        model: Any | Callable[[], Any],
         tokenizer: SentencePieceTokenizer,
         name: str,
         fingerprint: str,
@@ -116,23 +116,46 @@ class E5Encoder:
         prompts: Mapping[str, str],
         max_tokens: int,
         passage_model: Callable[[Any], Any] | None = None,
+        graph: Path | None = None,
+        dim: int | None = None,
     ) -> None:
-        self._model = model
+        """`model`: the torch model, or with `dim` given a function that loads it on first use
+        (a process that only answers questions on ONNX Runtime never holds it: 600 MB)."""
+        if dim is None:
+            loaded: Any = model
+            self._loaded: Any | None = loaded
+            self._load_model: Callable[[], Any] | None = None
+            dim = int(loaded.config.hidden_size)
+        else:
+            self._loaded, self._load_model = None, model
+        self._model_lock = threading.Lock()
+        # Questions and sentences run on ONNX Runtime when the folder has the graph (see
+        # `OnnxRunner`); passages (builds: large batches, thread yielding, int8) on torch.
+        self._graph = OnnxRunner(graph) if graph is not None else None
         self._tokenizer = tokenizer
         self._prompts = dict(prompts)
         # Passages may be encoded by a faster variant of the same model (`int8_copy`), made on
         # first use: a process that only answers questions never holds it. Questions and
-        # sentences are always encoded by `model`.
+        # sentences are encoded by the float32 model (torch or its ONNX graph).
         self._make_passage_model = passage_model
         self._passage_model_made: Any | None = None
         self.name = name
         self.fingerprint = fingerprint
-        self.dim = int(model.config.hidden_size)
+        self.dim = dim
         self.max_tokens = max_tokens
         # Inference is thread-safe in torch. Questions take no lock, so they are answered while
         # an index build encodes passages (measured: a held lock made them wait ~15 s per
         # build batch); builds serialize among themselves so two never compete for the cores.
         self._passage_lock = threading.Lock()
+
+    @property
+    def _model(self) -> Any:
+        """The torch model (loaded on first use when a loader was given)."""
+        with self._model_lock:
+            if self._loaded is None:
+                assert self._load_model is not None
+                self._loaded = self._load_model()
+            return self._loaded
 
     def _ids(self, texts: Sequence[str], prompt: str) -> list[list[int]]:
         return self._tokenizer.encode([self._prompts[prompt] + t for t in texts], self.max_tokens)
@@ -159,14 +182,20 @@ class E5Encoder:
                 out[rows] = pooled.numpy()
         return out
 
+    def _embed_small(self, ids: list[list[int]]) -> np.ndarray:
+        """Questions and sentences: ONNX Runtime when loaded, else torch."""
+        if self._graph is None:
+            return self._embed(self._model, ids, 32)
+        return self._graph.embed(ids, 32)
+
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Encode questions (with the query prompt): (len(texts), dim) float32."""
-        return self._embed(self._model, self._ids(texts, "query"), 32)
+        return self._embed_small(self._ids(texts, "query"))
 
     def encode_sentences(self, texts: Sequence[str]) -> np.ndarray:
         """A few sentences of a hit, document side, for one question: like queries they take no
         lock, so they never wait for an index build's batch."""
-        return self._embed(self._model, self._ids(texts, "document"), 32)
+        return self._embed_small(self._ids(texts, "document"))
 
     def _passage_model(self) -> Any:
         """The model that encodes passages (call with `_passage_lock` held)."""
@@ -190,6 +219,60 @@ class E5Encoder:
         ids = self._ids(texts, "document")
         with self._passage_lock:
             return self._embed(self._passage_model(), ids, batch_size)
+
+
+class OnnxRunner:
+    """The model's ONNX graph (`retrieval.e5convert.export_onnx`) on ONNX Runtime's CPU
+    provider, for small batches: a lone question costs 12.7 ms here against 45.8 ms in torch,
+    whose small matrix products are slow on this machine (benchmarks/query_encoding.py). Vectors
+    agree with torch's to a cosine of 1 - 1e-6 (tests/test_e5convert.py).
+
+    The session is made on first use with as many threads as torch has in that thread then (a
+    search worker's one), threads that sleep rather than spin when idle; `run` is thread-safe.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._session: Any | None = None
+        self._lock = threading.Lock()
+
+    def session(self) -> Any:
+        with self._lock:
+            if self._session is None:
+                import onnxruntime
+                import torch
+
+                options = onnxruntime.SessionOptions()
+                options.intra_op_num_threads = torch.get_num_threads()
+                options.inter_op_num_threads = 1
+                # Spinning threads would take the core from the other serving processes.
+                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+                options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+                self._session = onnxruntime.InferenceSession(
+                    str(self.path), options, providers=["CPUExecutionProvider"]
+                )
+            return self._session
+
+    def embed(self, ids: list[list[int]], batch_size: int) -> np.ndarray:
+        """Mean-pooled, L2-normalized rows (len(ids), hidden), batches of similar lengths."""
+        session = self.session()
+        rows_out: list[np.ndarray] = [np.empty(0)] * len(ids)
+        order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            width = max(len(ids[i]) for i in rows)
+            tokens = np.full((len(rows), width), PAD, dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for r, i in enumerate(rows):
+                tokens[r, : len(ids[i])] = ids[i]
+                mask[r, : len(ids[i])] = 1
+            (hidden,) = session.run(None, {"input_ids": tokens, "attention_mask": mask})
+            weights = mask[..., None].astype(np.float32)
+            pooled = (hidden * weights).sum(1) / np.maximum(weights.sum(1), 1e-9)
+            pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+            for r, i in enumerate(rows):
+                rows_out[i] = pooled[r]
+        return np.asarray(rows_out, dtype=np.float32).reshape(len(ids), -1)
 
 
 def int8_copy(model: Any) -> Any:
@@ -271,21 +354,29 @@ def _load_e5(
 ) -> E5Encoder:
     """The converted model folder of `retrieval.e5convert` (its sentence-transformers files
     give the prompts and the window)."""
-    from transformers import BertModel
-    from transformers.utils import logging as hf_logging
+    from retrieval.e5convert import ONNX_FILE, SENTENCEPIECE_FILE
 
-    from retrieval.e5convert import SENTENCEPIECE_FILE
+    graph = path / ONNX_FILE
 
-    hf_logging.disable_progress_bar()  # a "Loading weights" bar on every start is noise
-    model = BertModel.from_pretrained(str(path)).eval()
+    def load_model() -> Any:
+        # imported here: transformers costs a process 150 MB it needs only to encode passages
+        from transformers import BertModel
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # a "Loading weights" bar on every start is noise
+        return BertModel.from_pretrained(str(path)).eval()
+
+    config = json.loads((path / "config.json").read_text())
     prompts = json.loads((path / "config_sentence_transformers.json").read_text())["prompts"]
     window = json.loads((path / "sentence_bert_config.json").read_text())["max_seq_length"]
     return E5Encoder(
-        model,
+        load_model if graph.is_file() else load_model(),
         SentencePieceTokenizer.from_file(path / SENTENCEPIECE_FILE),
         name,
         fingerprint,
         prompts=prompts,
         max_tokens=int(window),
         passage_model=passage_model,
+        graph=graph if graph.is_file() else None,
+        dim=int(config["hidden_size"]) if graph.is_file() else None,
     )

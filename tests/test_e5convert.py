@@ -147,3 +147,25 @@ def test_int8_passage_copy_stays_close_to_float32_and_shares_the_embeddings(real
     assert copy is not model
     tables = [m.get_input_embeddings().weight for m in (model, copy)]
     assert tables[0].data_ptr() == tables[1].data_ptr()
+
+
+@pytest.mark.slow
+def test_questions_run_on_onnx_runtime_and_never_load_the_torch_model(real_encoder):
+    """A process that only answers questions holds the ONNX graph, not the torch model; the
+    first passage loads it, and both engines give the same vectors."""
+    from retrieval.e5convert import ONNX_DATA, ONNX_FILE, ensure_model
+    from retrieval.encoder import _load_e5
+    from tests.conftest import model_cache_dir
+
+    folder = ensure_model(model_cache_dir() / "models")
+    assert (folder / ONNX_FILE).is_file() and (folder / ONNX_DATA).is_file()
+    encoder = _load_e5(folder, "e5", real_encoder.fingerprint)
+    assert encoder._graph is not None
+    questions = encoder.encode_queries(TEXTS)
+    sentences = encoder.encode_sentences(TEXTS)
+    assert encoder._loaded is None  # no torch model yet
+    on_torch = encoder._embed(encoder._model, encoder._ids(TEXTS, "query"), 32)
+    assert encoder._loaded is not None
+    assert np.all(np.sum(questions * on_torch, axis=1) >= 0.99999)
+    passages = encoder.encode_passages(TEXTS)
+    assert np.all(np.sum(sentences * passages, axis=1) >= 0.99999)
