@@ -25,7 +25,7 @@ from retrieval.fusion import CANDIDATES, fuse
 from retrieval.gate import MIN_RELEVANCE, Evidence, evidence, is_arabic, question_terms
 from retrieval.index import ServedIndex
 from retrieval.recency import Recency, newest_first, reference_time
-from retrieval.sentences import best_sentence, close_calls
+from retrieval.sentences import best_sentence, close_calls, opening
 from retrieval.spelling import ModelSpelling, model_spellings
 from retrieval.types import Hit, TopicMatch
 
@@ -445,13 +445,17 @@ class Retriever:
             hit, text = page[0], texts[i]
             candidates = content_sentences(hit.text)
             if i in vectors and len(candidates) > 1:
-                candidates = close_calls(text, hit.text, candidates)
+                candidates = close_calls(text, hit.text, candidates, hit.title)
             if i in vectors and len(candidates) > 1:
                 open_calls[i] = candidates
             else:
-                spans[i] = best_sentence(text, hit.text, candidates) if candidates else None
+                spans[i] = (
+                    best_sentence(text, hit.text, candidates, title=hit.title)
+                    if candidates
+                    else None
+                )
         sentences = [
-            strip_marks(pages[i][0].text[start:end])
+            opening(strip_marks(pages[i][0].text[start:end]))
             for i, candidates in open_calls.items()
             for start, end in candidates
         ]
@@ -461,13 +465,13 @@ class Retriever:
         for i, candidates in open_calls.items():
             hit = pages[i][0]
             cosines = [float(next(vectors_of) @ vectors[i]) for _ in candidates]
-            spans[i] = best_sentence(texts[i], hit.text, candidates, cosines)
+            spans[i] = best_sentence(texts[i], hit.text, candidates, cosines, hit.title)
         return spans
 
     def _answer(self, question: str, hit: Hit) -> tuple[int, int] | None:
         """The sentence to bold in a later hit: by the question's words alone."""
         spans = content_sentences(hit.text)
-        return best_sentence(question, hit.text, spans) if spans else None
+        return best_sentence(question, hit.text, spans, title=hit.title) if spans else None
 
 
 def _views_in_order(

@@ -99,3 +99,18 @@ def test_close_calls_are_the_sentences_the_words_cannot_separate():
     tied = close_calls("أين زار الوزير؟", passage, spans)
     assert tied == spans[:2]  # both name the visit; the opening does not
     assert close_calls("كرة القدم", passage, spans) == []
+
+
+def test_words_of_the_title_name_the_topic_not_the_answer():
+    """The opening sentence names the article's subject; the answer is the sentence with the
+    question's other words. Title words still count as evidence (a sentence with nothing else
+    is chosen over none)."""
+    passage = (
+        "نهر النيل أطول أنهار قارة أفريقيا ويمر بعدة دول. "
+        "يصب في البحر الأبيض المتوسط عند مدينة رشيد."
+    )
+    spans = spans_of(passage)
+    question = "أين يصب نهر النيل؟"
+    assert best_sentence(question, passage, spans) == spans[0]  # without the title
+    assert best_sentence(question, passage, spans, title="نهر النيل") == spans[1]
+    assert best_sentence("ما هو نهر النيل؟", passage, spans, title="نهر النيل") == spans[0]
