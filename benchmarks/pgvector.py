@@ -764,6 +764,7 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path("/tmp/sanad-pgvector-bench"))
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks/results/pgvector.json")
     parser.add_argument("--skip-sizes", action="store_true", help="only part 2 (recall)")
+    parser.add_argument("--skip-recall", action="store_true", help="only part 1 (sizes)")
     args = parser.parse_args()
     started = time.perf_counter()
     settings = LibrarySettings.load()
@@ -773,7 +774,7 @@ def main() -> None:
     print("server: " + ", ".join(f"{k} {v}" for k, v in server.items()), flush=True)
     lines = read_lines(args.archive)
     rows = [] if args.skip_sizes else run_sizes(real, url, lines, args)
-    recall = run_recall(real, url, lines, args)
+    recall = None if args.skip_recall else run_recall(real, url, lines, args)
     print()
     if rows:
         print("Question latency (k=3, in process; stand-in passage vectors, real question vectors)")
@@ -793,6 +794,24 @@ def main() -> None:
                     if r[key]:
                         print(f"  {key}: {'; '.join(r[key])}")
         print()
+    if recall is not None:
+        print_recall(recall)
+    total = time.perf_counter() - started
+    print(f"total {total:.0f} s")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    result = {
+        "server": server,
+        "sizes": rows,
+        "recall": recall,
+        "ef_search_product": EF_SEARCH,
+        "questions": args.questions,
+        "seconds": total,
+    }
+    args.json.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
+    print(f"wrote {args.json}")
+
+
+def print_recall(recall: dict[str, Any]) -> None:
     info = recall["info"]
     print(
         f"HNSW recall on {info['count']} real model vectors ({info['titles']} titles, "
@@ -816,19 +835,6 @@ def main() -> None:
     for key in ("reindex_notices", "reindex_1gb_notices"):
         if info[key]:
             print(f"{key}: {'; '.join(info[key])}")
-    total = time.perf_counter() - started
-    print(f"total {total:.0f} s")
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    result = {
-        "server": server,
-        "sizes": rows,
-        "recall": recall,
-        "ef_search_product": EF_SEARCH,
-        "questions": args.questions,
-        "seconds": total,
-    }
-    args.json.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
-    print(f"wrote {args.json}")
 
 
 if __name__ == "__main__":

@@ -199,6 +199,7 @@ def main() -> None:
                 (kinds["unanswerable"] or ["q00"])[0],
             ),
         }
+        args.screenshots.mkdir(parents=True, exist_ok=True)
         for target, name in picks.items():
             shutil.copyfile(args.out / f"{name}.png", args.screenshots / target)
             print(f"{args.screenshots / target} <- {name}")
