@@ -21,7 +21,7 @@ from bot import messages
 from bot.format import counted, cut_at_word, format_answer, format_no_answer
 from bot.keyboards import answer_keyboard, articles_keyboard, new_question_id, numbers_keyboard
 from bot.recent import LATEST_SHOWN, Dating, answer_header, format_latest, format_no_latest
-from bot.records import QueryRecord, is_outage, log_query
+from bot.records import QueryRecord
 from bot.searches import Overloaded, Ticket
 from bot.settings import Settings
 from bot.state import BotState
@@ -214,12 +214,7 @@ async def answer(
         ),
         latency_ms=round((time.perf_counter() - started) * 1000),
     )
-    try:
-        await asyncio.to_thread(log_query, state.db, record)
-    except Exception as exc:  # the answer is out; an outage must not add an error reply
-        if not is_outage(exc):
-            raise
-        log.warning("question not recorded, the database failed: %s", type(exc).__name__)
+    state.recorder.add(record)  # the answer is out: recorded in the background
 
 
 async def page(state: BotState, user_id: int, question_id: str, offset: int) -> Reply | Refused:

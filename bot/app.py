@@ -84,6 +84,8 @@ def build_application(
     async def post_shutdown(application: Application) -> None:
         if state.searches is not None:
             await state.searches.close()
+        if state.query_log is not None:
+            await state.query_log.flush()
         if state.processes is not None:
             state.processes.close()
 

@@ -11,7 +11,7 @@ from telegram import Message, Update
 from telegram.ext import ContextTypes
 
 from bot.ratelimit import Limiter
-from bot.records import QuestionStore
+from bot.records import QueryLogWriter, QuestionStore
 from bot.searches import SearchQueue
 from bot.settings import Settings
 
@@ -32,6 +32,7 @@ class BotState:
     questions: QuestionStore = field(default_factory=QuestionStore)
     library: Library | None = None
     records: sessionmaker[Session] | None = None
+    query_log: QueryLogWriter | None = None  # over `records`, set with it
     searches: SearchQueue | None = None  # set in post_init, over the library
     processes: SearchProcesses | None = None  # where the queue's batches are searched
     reindex_task: asyncio.Task[None] | None = None
@@ -60,6 +61,13 @@ class BotState:
         if self.records is None:
             raise RuntimeError("the bot's tables are created in post_init, before any update")
         return self.records
+
+    @property
+    def recorder(self) -> QueryLogWriter:
+        """Where answered questions are recorded (made on first use, over `db`)."""
+        if self.query_log is None:
+            self.query_log = QueryLogWriter(self.db)
+        return self.query_log
 
     @property
     def reindexing(self) -> bool:

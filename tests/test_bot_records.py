@@ -104,3 +104,62 @@ def test_simultaneous_votes_of_one_user_never_fail(tmp_path) -> None:
                 vote.result()  # raises if a vote failed
     with factory() as session:
         assert len(session.scalars(select(Feedback)).all()) == 60
+
+
+def _file_factory(path) -> sessionmaker[Session]:
+    engine = create_db_engine(f"sqlite:///{path}")
+    init_db(engine)
+    create_tables(engine)
+    return make_session_factory(engine)
+
+
+@pytest.mark.asyncio
+async def test_query_log_writer_groups_a_burst_into_few_transactions(tmp_path, monkeypatch):
+    import bot.records as records
+
+    factory = _file_factory(tmp_path / "bot.db")
+    transactions: list[int] = []
+    write = records.log_queries
+
+    def counted(factory, batch):
+        transactions.append(len(batch))
+        write(factory, batch)
+
+    monkeypatch.setattr(records, "log_queries", counted)
+    writer = records.QueryLogWriter(factory)
+    writer.add(record("a000000000", 5))  # alone: written at once, in its own transaction
+    await writer.flush()
+    assert transactions == [1]
+    for i in range(50):  # a burst: all arrive while the first is being written
+        writer.add(record(f"b{i:09d}", 5))
+    await writer.flush()
+    assert sum(transactions) == 51 and len(transactions) <= 3, transactions
+    with factory() as session:
+        ids = session.scalars(select(QueryLog.question_id)).all()
+    assert sorted(ids) == ["a000000000"] + [f"b{i:09d}" for i in range(50)]
+
+
+@pytest.mark.asyncio
+async def test_query_log_writer_survives_an_outage(tmp_path, monkeypatch, caplog):
+    from sqlalchemy.exc import OperationalError
+
+    import bot.records as records
+
+    factory = _file_factory(tmp_path / "bot.db")
+    write = records.log_queries
+    failing = [True]
+
+    def flaky(factory, batch):
+        if failing.pop() if failing else False:
+            raise OperationalError("INSERT", {}, Exception("database is down"))
+        write(factory, batch)
+
+    monkeypatch.setattr(records, "log_queries", flaky)
+    writer = records.QueryLogWriter(factory)
+    writer.add(record("lost000000", 5))
+    await writer.flush()
+    assert "questions not recorded, the database failed" in caplog.text
+    writer.add(record("kept000000", 5))  # the database is back: the writer still works
+    await writer.flush()
+    with factory() as session:
+        assert session.scalars(select(QueryLog.question_id)).all() == ["kept000000"]
