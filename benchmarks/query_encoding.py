@@ -4,9 +4,10 @@
 
 For each of the file's first N questions (ARCD-test by default), interleaved so machine noise
 hits both alike: one question alone (a lone user's question), the question with 15 others
-(a batch under load, per question), and two sentences of its paragraph (the answer
-sentence's close calls). Prints median and p95 ms for each engine, their ratio, and the
-lowest cosine between the two engines' vectors.
+(a batch under load, per question), and the openings of two sentences of its paragraph
+(the answer sentence's close calls, cut as `retrieval.search` cuts them: `sentences.opening`).
+Prints median and p95 ms for each engine, their ratio, and the lowest cosine between the two
+engines' vectors.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from corpus.split import content_sentences
+from retrieval.arabic import strip_marks
 from retrieval.encoder import E5Encoder, load_encoder
 from retrieval.evaluate import load_squad
+from retrieval.sentences import opening
 from retrieval.settings import LibrarySettings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -52,6 +55,7 @@ def main() -> None:
         raise SystemExit("error: the bundled model with its ONNX graph is needed (MODEL=default)")
     qa = load_squad(args.qa_file)
     questions = qa.questions[: args.limit]
+    batch = min(BATCH, len(questions))
     graph, model = encoder._graph, encoder._model
 
     times: dict[tuple[str, str], list[float]] = {}
@@ -63,10 +67,12 @@ def main() -> None:
         spans = content_sentences(text)[:2]
         cases = {
             "one question": encoder._ids([question.text], "query"),
-            f"batch of {BATCH}, per question": encoder._ids(
-                [q.text for q in (questions * 2)[n : n + BATCH]], "query"
+            f"batch of {batch}, per question": encoder._ids(
+                [q.text for q in (questions * 2)[n : n + batch]], "query"
             ),
-            "two sentences": encoder._ids([text[a:b] for a, b in spans], "document"),
+            "two sentences (openings)": encoder._ids(
+                [opening(strip_marks(text[a:b])) for a, b in spans], "document"
+            ),
         }
         for case, ids in cases.items():
             vectors = {}

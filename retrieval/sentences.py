@@ -145,8 +145,9 @@ def _partial_credits(
 
 
 def opening(sentence: str, limit: int | None = None) -> str:
-    """`sentence` cut to at most `limit` characters (SENTENCE_CHARS by default) at the last
-    space within them; whole when shorter, or when `limit` is None."""
+    """`sentence` cut to at most `limit` characters at the last space within them (at `limit`
+    when there is none); whole when it is shorter. `limit` None: SENTENCE_CHARS, and when that
+    is None too, the whole sentence."""
     limit = SENTENCE_CHARS if limit is None else limit
     if limit is None or len(sentence) <= limit:
         return sentence

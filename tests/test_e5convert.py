@@ -169,3 +169,47 @@ def test_questions_run_on_onnx_runtime_and_never_load_the_torch_model(real_encod
     assert np.all(np.sum(questions * on_torch, axis=1) >= 0.99999)
     passages = encoder.encode_passages(TEXTS)
     assert np.all(np.sum(sentences * passages, axis=1) >= 0.99999)
+
+
+@pytest.mark.slow
+def test_a_broken_graph_falls_back_to_torch_with_a_warning(real_encoder, tmp_path, caplog):
+    """A damaged model.onnx (or its weights file) is named at load, with how to export it
+    again; questions are still answered, by torch."""
+    from retrieval.e5convert import ONNX_DATA, ONNX_FILE, ensure_model
+    from retrieval.encoder import _load_e5
+    from tests.conftest import model_cache_dir
+
+    folder = ensure_model(model_cache_dir() / "models")
+    for damage in ("truncated", "missing"):
+        copy = tmp_path / damage
+        copy.mkdir()
+        for item in folder.iterdir():
+            if item.name not in (ONNX_FILE, ONNX_DATA) and not item.name.startswith("."):
+                (copy / item.name).symlink_to(item)
+        (copy / ONNX_FILE).symlink_to(folder / ONNX_FILE)
+        if damage == "truncated":
+            (copy / ONNX_DATA).write_bytes((folder / ONNX_DATA).open("rb").read(1 << 20))
+        caplog.clear()
+        encoder = _load_e5(copy, "e5", real_encoder.fingerprint)
+        assert encoder._graph is None
+        assert "cannot load the model graph" in caplog.text and "e5convert" in caplog.text
+        vectors = encoder.encode_queries(TEXTS[:2])
+        assert np.all(np.sum(vectors * real_encoder.encode_queries(TEXTS[:2]), axis=1) >= 0.99999)
+
+
+@pytest.mark.slow
+def test_the_graph_runs_with_the_callers_torch_threads(real_encoder):
+    import torch
+
+    graph = real_encoder._graph
+    assert graph is not None
+    before = torch.get_num_threads()
+    try:
+        for threads in (1, 2, 1):
+            torch.set_num_threads(threads)
+            assert graph.session().get_session_options().intra_op_num_threads == threads
+            real_encoder.encode_queries(TEXTS[:1])
+    finally:
+        torch.set_num_threads(before)
+    assert real_encoder.encode_queries([]).shape == (0, 384)
+    assert real_encoder.encode_sentences([]).shape == (0, 384)

@@ -114,3 +114,15 @@ def test_words_of_the_title_name_the_topic_not_the_answer():
     assert best_sentence(question, passage, spans) == spans[0]  # without the title
     assert best_sentence(question, passage, spans, title="نهر النيل") == spans[1]
     assert best_sentence("ما هو نهر النيل؟", passage, spans, title="نهر النيل") == spans[0]
+
+
+def test_opening_cuts_at_a_space_within_the_limit():
+    from retrieval.sentences import SENTENCE_CHARS, opening
+
+    assert opening("", 10) == ""
+    assert opening("كلمة كلمة كلمة", 14) == "كلمة كلمة كلمة"  # exactly the limit: whole
+    assert opening("كلمة كلمة كلمة", 12) == "كلمة كلمة"  # never inside a word
+    assert opening("ا" * 30, 10) == "ا" * 10  # no space at all: at the limit
+    long = "خبر " * 100
+    assert SENTENCE_CHARS is not None and len(opening(long)) <= SENTENCE_CHARS
+    assert opening(long).endswith("خبر")
