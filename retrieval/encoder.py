@@ -6,7 +6,7 @@ import hashlib
 import json
 import logging
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -168,16 +168,9 @@ class E5Encoder:
         import torch
 
         out = np.zeros((len(ids), self.dim), dtype=np.float32)
-        order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
         with torch.inference_mode():
-            for start in range(0, len(order), batch_size):
-                rows = order[start : start + batch_size]
-                width = max(len(ids[i]) for i in rows)
-                tokens = torch.full((len(rows), width), PAD, dtype=torch.long)
-                mask = torch.zeros((len(rows), width), dtype=torch.long)
-                for r, i in enumerate(rows):
-                    tokens[r, : len(ids[i])] = torch.tensor(ids[i])
-                    mask[r, : len(ids[i])] = 1
+            for rows, token_rows, mask_rows in length_batches(ids, batch_size):
+                tokens, mask = torch.from_numpy(token_rows), torch.from_numpy(mask_rows)
                 hidden = model(input_ids=tokens, attention_mask=mask).last_hidden_state
                 weights = mask.unsqueeze(-1).to(hidden.dtype)
                 pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
@@ -272,17 +265,8 @@ class OnnxRunner:
     def embed(self, ids: list[list[int]], batch_size: int) -> np.ndarray:
         """Mean-pooled, L2-normalized rows (len(ids), hidden), batches of similar lengths."""
         session = self.session()
-        rows_out: list[np.ndarray] = []
         pooled_of: dict[int, np.ndarray] = {}
-        order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
-        for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
-            width = max(len(ids[i]) for i in rows)
-            tokens = np.full((len(rows), width), PAD, dtype=np.int64)
-            mask = np.zeros((len(rows), width), dtype=np.int64)
-            for r, i in enumerate(rows):
-                tokens[r, : len(ids[i])] = ids[i]
-                mask[r, : len(ids[i])] = 1
+        for rows, tokens, mask in length_batches(ids, batch_size):
             (hidden,) = session.run(None, {"input_ids": tokens, "attention_mask": mask})
             weights = mask[..., None].astype(np.float32)
             pooled = (hidden * weights).sum(1) / np.maximum(weights.sum(1), 1e-9)
@@ -293,6 +277,23 @@ class OnnxRunner:
         if not rows_out:
             return np.zeros((0, _hidden_size(session)), dtype=np.float32)
         return np.asarray(rows_out, dtype=np.float32)
+
+
+def length_batches(
+    ids: list[list[int]], batch_size: int
+) -> Iterator[tuple[list[int], np.ndarray, np.ndarray]]:
+    """Batches of `ids` longest first (similar lengths: less padding): the rows' indexes in
+    `ids`, their token ids padded with PAD and their attention mask, both int64 (rows, width)."""
+    order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
+    for start in range(0, len(order), batch_size):
+        rows = order[start : start + batch_size]
+        width = max(len(ids[i]) for i in rows)
+        tokens = np.full((len(rows), width), PAD, dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        for r, i in enumerate(rows):
+            tokens[r, : len(ids[i])] = ids[i]
+            mask[r, : len(ids[i])] = 1
+        yield rows, tokens, mask
 
 
 def _hidden_size(session: Any) -> int:
