@@ -6,7 +6,7 @@ import hashlib
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -167,16 +167,15 @@ class E5Encoder:
         """Mean-pooled, L2-normalized rows, batches of similar lengths (less padding)."""
         import torch
 
-        out = np.zeros((len(ids), self.dim), dtype=np.float32)
+        def forward(tokens: np.ndarray, mask: np.ndarray) -> np.ndarray:
+            inputs = {
+                "input_ids": torch.from_numpy(tokens),
+                "attention_mask": torch.from_numpy(mask),
+            }
+            return model(**inputs).last_hidden_state.numpy()
+
         with torch.inference_mode():
-            for rows, token_rows, mask_rows in length_batches(ids, batch_size):
-                tokens, mask = torch.from_numpy(token_rows), torch.from_numpy(mask_rows)
-                hidden = model(input_ids=tokens, attention_mask=mask).last_hidden_state
-                weights = mask.unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
-                pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
-                out[rows] = pooled.numpy()
-        return out
+            return embed_rows(forward, ids, batch_size, self.dim)
 
     def _embed_small(self, ids: list[list[int]]) -> np.ndarray:
         """Questions and sentences: ONNX Runtime when loaded, else torch."""
@@ -265,25 +264,26 @@ class OnnxRunner:
     def embed(self, ids: list[list[int]], batch_size: int) -> np.ndarray:
         """Mean-pooled, L2-normalized rows (len(ids), hidden), batches of similar lengths."""
         session = self.session()
-        pooled_of: dict[int, np.ndarray] = {}
-        for rows, tokens, mask in length_batches(ids, batch_size):
+
+        def forward(tokens: np.ndarray, mask: np.ndarray) -> np.ndarray:
             (hidden,) = session.run(None, {"input_ids": tokens, "attention_mask": mask})
-            weights = mask[..., None].astype(np.float32)
-            pooled = (hidden * weights).sum(1) / np.maximum(weights.sum(1), 1e-9)
-            pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
-            for r, i in enumerate(rows):
-                pooled_of[i] = pooled[r]
-        rows_out = [pooled_of[i] for i in range(len(ids))]
-        if not rows_out:
-            return np.zeros((0, _hidden_size(session)), dtype=np.float32)
-        return np.asarray(rows_out, dtype=np.float32)
+            return np.asarray(hidden)
+
+        # the graph's last output dimension is static: the hidden size
+        return embed_rows(forward, ids, batch_size, int(session.get_outputs()[0].shape[-1]))
 
 
-def length_batches(
-    ids: list[list[int]], batch_size: int
-) -> Iterator[tuple[list[int], np.ndarray, np.ndarray]]:
-    """Batches of `ids` longest first (similar lengths: less padding): the rows' indexes in
-    `ids`, their token ids padded with PAD and their attention mask, both int64 (rows, width)."""
+def embed_rows(
+    forward: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    ids: list[list[int]],
+    batch_size: int,
+    dim: int,
+) -> np.ndarray:
+    """(len(ids), dim) float32: each row of token ids mean-pooled over its tokens and
+    L2-normalized (the model's sentence-transformers pooling), computed by `forward`(token ids,
+    attention mask; both int64 (rows, width), padded with PAD) -> last hidden state (rows,
+    width, dim), in batches of `batch_size` rows of similar lengths (less padding)."""
+    out = np.zeros((len(ids), dim), dtype=np.float32)
     order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
     for start in range(0, len(order), batch_size):
         rows = order[start : start + batch_size]
@@ -293,12 +293,12 @@ def length_batches(
         for r, i in enumerate(rows):
             tokens[r, : len(ids[i])] = ids[i]
             mask[r, : len(ids[i])] = 1
-        yield rows, tokens, mask
-
-
-def _hidden_size(session: Any) -> int:
-    """The last dimension of the graph's output (static in the exported graph)."""
-    return int(session.get_outputs()[0].shape[-1])
+        hidden = forward(tokens, mask)
+        weights = mask[..., None].astype(hidden.dtype)
+        pooled = (hidden * weights).sum(1) / np.maximum(weights.sum(1), 1e-9)
+        pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        out[rows] = pooled
+    return out
 
 
 def int8_copy(model: Any) -> Any:
