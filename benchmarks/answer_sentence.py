@@ -17,12 +17,17 @@ import argparse
 import os
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import retrieval.sentences as sentences
 from retrieval.encoder import load_encoder
-from retrieval.evaluate import Outcome, answer_in_sentence, load_squad, prepare_library
+from retrieval.evaluate import (
+    Outcome,
+    answer_in_sentence,
+    ask_question,
+    load_squad,
+    prepare_library,
+)
 from retrieval.settings import LibrarySettings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -57,28 +62,14 @@ def run(path: Path, k: int) -> None:
     with tempfile.TemporaryDirectory(prefix="sanad-answer-sentence-") as tmp:
         library, to_paragraph = prepare_library(qa, encoder, Path(tmp))
         try:
-            library.search(qa.questions[0].text, k)  # warm-up
+            ask_question(library, to_paragraph, qa.questions[0], "hybrid", k)  # warm-up
             for n, question in enumerate(qa.questions):
                 names = list(RULES) if n % 2 == 0 else list(reversed(RULES))
                 for name in names:
                     for constant, value in RULES[name].items():
                         setattr(sentences, constant, value)
-                    started = time.perf_counter()
-                    hits = library.search(question.text, k)
-                    seconds = time.perf_counter() - started
-                    cited = [
-                        {
-                            to_paragraph.get(a)
-                            for a in (h.article_id, *(r.article_id for r in h.also_in))
-                        }
-                        for h in hits
-                    ]
-                    rank = next(
-                        (i + 1 for i, ps in enumerate(cited) if question.paragraph in ps), None
-                    )
-                    top = to_paragraph.get(hits[0].article_id) if hits else None
-                    sentence = hits[0].answer_sentence if hits else None
-                    outcomes[name].append(Outcome(question, rank, top, sentence, seconds))
+                    found = ask_question(library, to_paragraph, question, "hybrid", k)
+                    outcomes[name].append(found)
         finally:
             for constant, value in RULES["current"].items():
                 setattr(sentences, constant, value)

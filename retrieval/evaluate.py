@@ -158,34 +158,41 @@ def run_questions(
     fold: bool = True,
 ) -> list[Outcome]:
     """Ask every question; record where the gold paragraph came."""
-    outcomes = []
-    for question in qa.questions:
-        started = time.perf_counter()
-        try:
-            hits = library.search(question.text, max(k, MRR_AT, CURVE_K), mode=mode, fold=fold)
-        except ValueError:  # an empty question in the data set counts as a miss
-            hits = []
-        seconds = time.perf_counter() - started
-        # A result stands for its article and for the copies folded into it ("also in"):
-        # the user is shown every one of those citations in that result.
-        shown = [
-            {
-                article_to_paragraph.get(a)
-                for a in (h.article_id, *(r.article_id for r in h.also_in))
-            }
-            for h in hits
-        ]
-        rank = next((i + 1 for i, ps in enumerate(shown) if question.paragraph in ps), None)
-        outcomes.append(
-            Outcome(
-                question,
-                rank,
-                article_to_paragraph.get(hits[0].article_id) if hits else None,
-                hits[0].answer_sentence if hits else None,
-                seconds,
-            )
-        )
-    return outcomes
+    return [
+        ask_question(library, article_to_paragraph, question, mode, k, fold)
+        for question in qa.questions
+    ]
+
+
+def ask_question(
+    library: Library,
+    article_to_paragraph: dict[int, int],
+    question: Question,
+    mode: Mode,
+    k: int,
+    fold: bool = True,
+) -> Outcome:
+    """Ask one question; record where the gold paragraph came and how long it took."""
+    started = time.perf_counter()
+    try:
+        hits = library.search(question.text, max(k, MRR_AT, CURVE_K), mode=mode, fold=fold)
+    except ValueError:  # an empty question in the data set counts as a miss
+        hits = []
+    seconds = time.perf_counter() - started
+    # A result stands for its article and for the copies folded into it ("also in"):
+    # the user is shown every one of those citations in that result.
+    shown = [
+        {article_to_paragraph.get(a) for a in (h.article_id, *(r.article_id for r in h.also_in))}
+        for h in hits
+    ]
+    rank = next((i + 1 for i, ps in enumerate(shown) if question.paragraph in ps), None)
+    return Outcome(
+        question,
+        rank,
+        article_to_paragraph.get(hits[0].article_id) if hits else None,
+        hits[0].answer_sentence if hits else None,
+        seconds,
+    )
 
 
 def evaluate(
