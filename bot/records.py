@@ -4,7 +4,7 @@ topics and the alerts sent for them.
 User ids are stored only as salted hashes (Settings.hash_user), except the chat ids of
 followers: alerts must reach them (/unfollow, or blocking the bot, deletes them). The question
 text is kept so that "more" buttons keep working after a restart. Every function here blocks:
-call it via asyncio.to_thread from handlers.
+call it via asyncio.to_thread from handlers (QueryLogWriter does so itself).
 """
 
 from __future__ import annotations
@@ -151,10 +151,6 @@ class QueryRecord:
     answered: int
     top_score: float | None
     latency_ms: int
-
-
-def log_query(factory: sessionmaker[Session], record: QueryRecord) -> None:
-    log_queries(factory, [record])
 
 
 def log_queries(factory: sessionmaker[Session], records: Sequence[QueryRecord]) -> None:

@@ -32,7 +32,7 @@ class BotState:
     questions: QuestionStore = field(default_factory=QuestionStore)
     library: Library | None = None
     records: sessionmaker[Session] | None = None
-    query_log: QueryLogWriter | None = None  # over `records`, set with it
+    query_log: QueryLogWriter | None = None  # over `records`: made by `recorder` on first use
     searches: SearchQueue | None = None  # set in post_init, over the library
     processes: SearchProcesses | None = None  # where the queue's batches are searched
     reindex_task: asyncio.Task[None] | None = None

@@ -353,6 +353,7 @@ def export_onnx(folder: Path) -> Path:
     fingerprint unchanged)."""
     import warnings
 
+    import onnx
     import torch
     from transformers import BertModel
     from transformers.utils import logging as hf_logging
@@ -367,8 +368,6 @@ def export_onnx(folder: Path) -> Path:
 
         def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
             return self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-
-    import onnx
 
     sample = torch.tensor([[0, 1000, 2000, 2]]), torch.ones((1, 4), dtype=torch.long)
     axes = {0: "batch", 1: "tokens"}

@@ -15,7 +15,7 @@ from bot.records import (
     QueryRecord,
     QuestionStore,
     create_tables,
-    log_query,
+    log_queries,
     percentiles,
     record_admin_action,
     record_feedback,
@@ -39,7 +39,7 @@ def record(question_id: str, latency_ms: int, question: str = "ما الخبر؟
 
 def test_query_log_and_usage_stats(factory: sessionmaker[Session]) -> None:
     for i, latency in enumerate([100, 200, 300, 400, 10_000]):
-        log_query(factory, record(f"q{i:09d}", latency))
+        log_queries(factory, [record(f"q{i:09d}", latency)])
     with factory() as session:
         row = session.scalars(select(QueryLog).order_by(QueryLog.id)).first()
         assert (
@@ -74,7 +74,7 @@ def test_question_store_falls_back_to_the_log(factory: sessionmaker[Session]) ->
     store.put("b000000000", "ب")
     store.put("c000000000", "ج")  # evicts a
     assert store.get("a000000000") is None
-    log_query(factory, record("a000000000", 5, question="سؤال محفوظ"))
+    log_queries(factory, [record("a000000000", 5, question="سؤال محفوظ")])
     assert store.get("a000000000") == "سؤال محفوظ"
     assert store.get("c000000000") == "ج"
     assert QuestionStore(None).get("zzzzzzzzzz") is None
