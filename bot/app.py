@@ -87,7 +87,7 @@ def build_application(
         if state.query_log is not None:
             await state.query_log.flush()
         if state.processes is not None:
-            state.processes.close()
+            await asyncio.to_thread(state.processes.close)
 
     application = (
         ApplicationBuilder()

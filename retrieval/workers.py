@@ -38,6 +38,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 START_TIMEOUT = 600.0  # seconds for every worker to load the model and open the library
+# Seconds `close` waits for the workers to exit. Waiting matters: a pool left shutting down
+# when the interpreter exits races CPython 3.11's exit hook, which then writes to the pool's
+# closed wake-up pipe ("OSError: [Errno 9] Bad file descriptor" traceback at exit).
+STOP_TIMEOUT = 10.0
 # Worker processes of a serving process, one torch thread each: one per core of this project's
 # 2-core machine (benchmarks/load.py at 40 questions/s: 1 process 22.1 answered/s, 2 processes
 # 30.9, 3 processes 29.4; 2 processes of 2 threads 16.5).
@@ -164,10 +168,23 @@ class SearchProcesses:
         except RetrievalError as exc:
             log.error("search processes not started: %s", exc)
 
-    def close(self) -> None:
-        """Stop the workers (waiting for none of their batches)."""
+    def close(self, timeout: float = STOP_TIMEOUT) -> None:
+        """Stop the workers: batches not yet started are cancelled, one under way finishes
+        (milliseconds); waits up to `timeout` seconds for the workers to exit, then kills
+        those left."""
         with self._lock:
             self._closed, self._ready = True, False
             pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+        if pool is None:
+            return
+        processes = list(pool._processes.values())  # type: ignore[attr-defined]
+        stopping = threading.Thread(
+            target=pool.shutdown, kwargs={"wait": True, "cancel_futures": True}, daemon=True
+        )
+        stopping.start()
+        stopping.join(timeout)
+        if stopping.is_alive():
+            log.warning("search processes still busy after %.0f s; killing them", timeout)
+            for process in processes:
+                process.kill()
+            stopping.join(timeout)

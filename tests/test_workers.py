@@ -81,8 +81,12 @@ def test_worker_processes_answer_as_this_process_does_serve_new_articles_and_sur
         _until(lambda: processes.ready)
         again, local = processes.search_many(queries), library.search_many(queries)
         assert [_shown(r) for r in again] == [_shown(r) for r in local]
+        pool = processes._pool
+        assert pool is not None
+        workers = list(pool._processes.values())  # type: ignore[attr-defined]
     finally:
         processes.close()
         library.close()
+    assert workers and not any(w.is_alive() for w in workers)  # close waits for them to exit
     with pytest.raises(NotStarted):
         processes.search_many(queries)
