@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from aiolimiter import AsyncLimiter
 from telegram import InlineKeyboardMarkup
 
 from bot import messages
@@ -48,6 +49,7 @@ DELAY_NOTICE_SECONDS = 8.0
 # "Response Times: The 3 Important Limits"). An answer found sooner costs the bot one Bot API
 # request instead of two, which a busy bot spends on answers.
 TYPING_AFTER_SECONDS = 1.0
+# ... and only while the bot can afford it (`BotState.chat_actions`).
 
 Send = Callable[[str, InlineKeyboardMarkup | None], Awaitable[object]]
 Typing = Callable[[], Awaitable[None]]
@@ -136,7 +138,7 @@ async def search(
         wait = counted(math.ceil(ticket.wait), messages.SECONDS)
         await notify(messages.DELAYED.format(seconds=wait))
     try:
-        hits = await _hits_with_typing(ticket, typing)
+        hits = await _hits_with_typing(ticket, typing, state.chat_actions)
     except EmptyQuery:  # only punctuation or emoji
         return Refused(empty, messages.SEARCH_FAILED)
     except IndexNotReady:
@@ -150,16 +152,22 @@ async def search(
     return Found(question, truncated, offset, list(hits), recency)
 
 
-async def _hits_with_typing(ticket: Ticket, typing: Typing | None) -> list[Hit]:
+async def _hits_with_typing(
+    ticket: Ticket, typing: Typing | None, budget: AsyncLimiter
+) -> list[Hit]:
     """The ticket's hits (raises what the search raised). "typing…" is shown once they are
     expected to take, or have taken, TYPING_AFTER_SECONDS (`Ticket.wait` is the queue's
-    estimate), and never holds them up: a request still under way when they come is dropped."""
+    estimate), if `budget` has room for one more chat action, and never holds them up: a
+    request still under way when they come is dropped."""
     if typing is None:
         return await ticket.result
     if ticket.wait < TYPING_AFTER_SECONDS:
         done, _ = await asyncio.wait({ticket.result}, timeout=TYPING_AFTER_SECONDS)
         if done:
             return ticket.result.result()
+    if not budget.has_capacity():
+        return await ticket.result
+    await budget.acquire()  # at once: there is room
     shown: asyncio.Future[None] = asyncio.ensure_future(typing())
     try:
         return await ticket.result

@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from aiolimiter import AsyncLimiter
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import Message, Update
 from telegram.ext import ContextTypes
@@ -20,6 +21,14 @@ if TYPE_CHECKING:  # the library pulls in torch; handlers only need it at run ti
     from retrieval.workers import SearchProcesses
 
 STATE_KEY = "sanad"
+
+# "typing…" (bot/answers.py) only while the bot can afford it: it is one more Bot API request
+# per question, and when a burst makes every question wait past TYPING_AFTER_SECONDS each
+# would pay it, the very moment the bot's process has no time to spare (at 40 questions/s
+# offered, chat actions were 26% of its py-spy samples, answers 23%: benchmarks/load.py).
+# Past this many a second they are skipped, never queued: the answer, or the delay notice,
+# follows anyway.
+CHAT_ACTIONS_PER_SECOND = 5
 
 
 @dataclass
@@ -36,6 +45,10 @@ class BotState:
     searches: SearchQueue | None = None  # set in post_init, over the library
     processes: SearchProcesses | None = None  # where the queue's batches are searched
     reindex_task: asyncio.Task[None] | None = None
+    # room for "typing…" actions across chats: CHAT_ACTIONS_PER_SECOND
+    chat_actions: AsyncLimiter = field(
+        default_factory=lambda: AsyncLimiter(CHAT_ACTIONS_PER_SECOND, 1)
+    )
     # Held by every build the bot starts: /add builds wait for each other, /reindex refuses.
     build_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Held by a feed poll (the scheduled one or /feed add|poll): one at a time per process

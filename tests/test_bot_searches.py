@@ -7,6 +7,7 @@ import threading
 from collections.abc import Sequence
 
 import pytest
+from aiolimiter import AsyncLimiter
 
 from bot import answers, messages
 from bot.ratelimit import RateLimiter
@@ -229,4 +230,21 @@ async def test_typing_is_shown_only_for_a_wait_a_reader_notices(
     search.release.set()
     found = await asyncio.wait_for(waiting, 5)
     assert isinstance(found, answers.Found) and typed == [1]
+
+    # a burst: past the chat-action budget "typing…" is skipped (not queued), answers still come
+    search.batches.clear()
+    search.started.clear()
+    search.release.clear()
+    state.chat_actions = AsyncLimiter(2, 60)  # room for two
+    typed.clear()
+    burst = [
+        asyncio.create_task(answers.search(state, 10 + i, f"سؤال رقم {i}", typing=typing))
+        for i in range(5)
+    ]
+    await _until(search.started)
+    await asyncio.sleep(0.05)
+    assert typed == [1, 1] and not any(task.done() for task in burst)
+    search.release.set()
+    done = await asyncio.wait_for(asyncio.gather(*burst), 5)
+    assert all(isinstance(f, answers.Found) and f.hits for f in done) and typed == [1, 1]
     await state.queue.close()
