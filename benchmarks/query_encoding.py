@@ -5,9 +5,10 @@
 For each of the file's first N questions (ARCD-test by default), interleaved so machine noise
 hits both alike: one question alone (a lone user's question), the question with 15 others
 (a batch under load, per question), and the openings of two sentences of its paragraph
-(the answer sentence's close calls, cut as `retrieval.search` cuts them: `sentences.opening`).
-Prints median and p95 ms for each engine, their ratio, and the lowest cosine between the two
-engines' vectors.
+(the answer sentence's close calls, cut as `retrieval.search` cuts them: `sentences.opening`),
+each in forward passes of `SMALL_BATCH` rows as the product runs them. Prints median and p95 ms
+for each engine, their ratio, and the lowest cosine between the two engines' vectors; then, on
+ONNX Runtime, the batch of 16 in one padded pass against passes of SMALL_BATCH.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import numpy as np
 
 from corpus.split import content_sentences
 from retrieval.arabic import strip_marks
-from retrieval.encoder import E5Encoder, load_encoder
+from retrieval.encoder import SMALL_BATCH, E5Encoder, load_encoder
 from retrieval.evaluate import load_squad
 from retrieval.sentences import opening
 from retrieval.settings import LibrarySettings
@@ -60,6 +61,7 @@ def main() -> None:
 
     times: dict[tuple[str, str], list[float]] = {}
     lowest = 1.0
+    passes: dict[int, list[float]] = {}  # rows per forward pass -> seconds per question
     warm_up = encoder._ids(["warm-up"], "query")
     encoder._embed(model, warm_up, 32), graph.embed(warm_up, 32)
     for n, question in enumerate(questions):
@@ -79,14 +81,19 @@ def main() -> None:
             for engine in ("torch", "onnxruntime") if n % 2 else ("onnxruntime", "torch"):
                 started = time.perf_counter()
                 if engine == "torch":
-                    vectors[engine] = encoder._embed(model, ids, 32)
+                    vectors[engine] = encoder._embed(model, ids, SMALL_BATCH)
                 else:
-                    vectors[engine] = graph.embed(ids, 32)
+                    vectors[engine] = graph.embed(ids, SMALL_BATCH)
                 elapsed = time.perf_counter() - started
                 per = len(ids) if "per" in case else 1
                 times.setdefault((case, engine), []).append(elapsed / per)
             agree = np.sum(vectors["torch"] * vectors["onnxruntime"], 1)
             lowest = min(lowest, float(np.min(agree)))
+        ids = cases[f"batch of {batch}, per question"]
+        for rows in (batch, SMALL_BATCH) if n % 2 else (SMALL_BATCH, batch):
+            started = time.perf_counter()
+            graph.embed(ids, rows)
+            passes.setdefault(rows, []).append((time.perf_counter() - started) / len(ids))
     print(f"{len(questions)} questions of {args.qa_file.name}, threads {torch.get_num_threads()}")
     for case in dict.fromkeys(case for case, _ in times):
         (tm, tp), (om, op) = _ms(times[(case, "torch")]), _ms(times[(case, "onnxruntime")])
@@ -95,6 +102,11 @@ def main() -> None:
             f" p95 {op:6.1f} ms | torch/onnxruntime {tm / om:4.2f}x"
         )
     print(f"lowest cosine between the engines' vectors: {lowest:.7f}")
+    (one, _), (small, _) = _ms(passes[batch]), _ms(passes[SMALL_BATCH])
+    print(
+        f"batch of {batch} on onnxruntime, per question: one pass median {one:.1f} ms | passes "
+        f"of {SMALL_BATCH} median {small:.1f} ms | {one / small:4.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -22,6 +22,12 @@ DEFAULT_MODEL = "default"  # the bundled multilingual-e5-small, converted on fir
 # default (benchmarks/throughput.py), but it moves passage cosines enough to flip borderline
 # answer-gate decisions and cost 0.4 pt of ARCD-test recall@1; so it is opt-in.
 INT8_PASSAGES_MODEL = "default-int8"
+# Rows per forward pass for questions and answer sentences, which come sorted by length: a
+# pass is padded to its longest row, and 16 of the bot's load questions in one pass carried
+# 1.38x their tokens. Per question of a batch of 16 on ONNX Runtime, one thread: 14.0 ms in
+# passes of 8 against 16.6 in one pass (`benchmarks.query_encoding --threads 1`, ARCD-test);
+# passes of 6 and of 2 were slower than of 8 on the load questions (17.3, 19.2 ms vs 16.9).
+SMALL_BATCH = 8
 
 
 class Encoder(Protocol):
@@ -180,8 +186,8 @@ class E5Encoder:
     def _embed_small(self, ids: list[list[int]]) -> np.ndarray:
         """Questions and sentences: ONNX Runtime when loaded, else torch."""
         if self._graph is None:
-            return self._embed(self._model, ids, 32)
-        return self._graph.embed(ids, 32)
+            return self._embed(self._model, ids, SMALL_BATCH)
+        return self._graph.embed(ids, SMALL_BATCH)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Encode questions (with the query prompt): (len(texts), dim) float32."""
