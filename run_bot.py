@@ -28,10 +28,24 @@ def main() -> int:
         from retrieval.cli import main as retrieval_main
 
         print("TELEGRAM_BOT_TOKEN is not set: starting the local console chat.", file=sys.stderr)
-        return retrieval_main(["chat"])
+        return retrieval_main(console_chat_args(settings))
     token = settings.token.get_secret_value()
     setup_logging(settings.log_level, secrets=[token, webhook_secret(token)])
     return run_or_explain(settings)
+
+
+def console_chat_args(settings: Settings) -> list[str]:
+    """`python -m retrieval chat` answering as the bot would: its TOP_K, SEARCH_MODE and
+    MIN_RELEVANCE."""
+    return [
+        "chat",
+        "--k",
+        str(settings.top_k),
+        "--mode",
+        settings.search_mode,
+        "--min-relevance",
+        repr(settings.min_relevance),
+    ]
 
 
 def run(settings: Settings) -> int:

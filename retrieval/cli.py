@@ -38,6 +38,18 @@ def _positive(value: str) -> int:
     return number
 
 
+def _relevance(value: str) -> float:
+    """argparse type: a probability threshold in [-1, 1] (as MIN_RELEVANCE allows; <= 0 shows
+    every hit)."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not -1.0 <= number <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between -1 and 1, got {number}")
+    return number
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m retrieval", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -60,6 +72,12 @@ def _parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="ask questions line by line from the terminal")
     chat.add_argument("--k", type=_positive, default=3)
     chat.add_argument("--mode", choices=MODES, default="hybrid")
+    chat.add_argument(
+        "--min-relevance",
+        type=_relevance,
+        default=MIN_RELEVANCE,
+        help=f"the answer gate's threshold, 0-1 (default {MIN_RELEVANCE}, the bot's)",
+    )
     sub.add_parser("prepare", help="ingest the bundled corpus and build the index if needed")
     sub.add_parser("migrate", help="upgrade the database schema (every start does it too)")
     feeds = sub.add_parser("feeds", help="RSS/Atom feeds the corpus follows (cron: feeds poll)")
@@ -248,13 +266,16 @@ def cmd_chat(args: argparse.Namespace, settings: LibrarySettings) -> int:
     for line in sys.stdin:
         question = line.strip()
         if question:
-            print(chat_reply(library, question, args.k, args.mode), flush=True)
+            print(chat_reply(library, question, args.k, args.mode, args.min_relevance), flush=True)
     return 0
 
 
-def chat_reply(library: Library, question: str, k: int, mode: Mode) -> str:
-    """The console chat's answer to one question, as text."""
-    query = Query(question, k, mode, recency=detect(question), min_relevance=MIN_RELEVANCE)
+def chat_reply(
+    library: Library, question: str, k: int, mode: Mode, min_relevance: float = MIN_RELEVANCE
+) -> str:
+    """The console chat's answer to one question, as text: the hits of the first `k` that
+    pass the answer gate at `min_relevance`."""
+    query = Query(question, k, mode, recency=detect(question), min_relevance=min_relevance)
     try:
         [result] = library.search_many([query])
     except RetrievalError as exc:  # the whole search failed (e.g. no index, no database)
@@ -263,7 +284,7 @@ def chat_reply(library: Library, question: str, k: int, mode: Mode) -> str:
         return CHAT_EMPTY
     if isinstance(result, RetrievalError):
         return f"تعذّر البحث: {result}"
-    hits = [h for h in result if h.passes(MIN_RELEVANCE)]
+    hits = [h for h in result if h.passes(min_relevance)]
     return render_hits_text(hits) if hits else CHAT_NOTHING
 
 

@@ -656,12 +656,16 @@ def test_anonymous_admins_of_two_groups_are_not_one_user(
 
 
 def test_without_a_token_run_bot_is_a_console_chat(sanad: Sanad, tmp_path: Path) -> None:
-    """`make run` with no TELEGRAM_BOT_TOKEN: questions from stdin, answers on stdout."""
+    """`make run` with no TELEGRAM_BOT_TOKEN: questions from stdin, answers on stdout, with
+    the bot's settings (here four hits, none held back by the answer gate; the chat's own
+    defaults show at most three)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_"))}
     env.update(
         DATABASE_URL=str(sanad.engine.url),
         INDEX_DIR=str(sanad.index_dir),
         ENV_FILE=str(tmp_path / "no.env"),
+        TOP_K="4",
+        MIN_RELEVANCE="-1",
     )
     done = subprocess.run(
         [sys.executable, str(REPO_ROOT / "run_bot.py")],
@@ -675,6 +679,8 @@ def test_without_a_token_run_bot_is_a_console_chat(sanad: Sanad, tmp_path: Path)
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert SEED_TITLE in done.stdout
+    ranks = re.findall(r"^(\d+)\. \[", done.stdout, flags=re.MULTILINE)
+    assert ranks == ["1", "2", "3", "4"], done.stdout
 
 
 # --- live feeds and followed topics -------------------------------------------------------------
