@@ -115,7 +115,10 @@ def _parse_plain(
     name: str, text: str, *, markdown: bool
 ) -> tuple[list[ArticleRecord], list[IngestProblem]]:
     """First non-empty line is the title, the rest the body."""
-    title, _, body = clean_text(text).partition("\n")
+    cleaned = clean_text(text)
+    if not cleaned.strip():
+        return [], [IngestProblem(name, None, "empty file")]
+    title, _, body = cleaned.partition("\n")
     if markdown:
         title = title.lstrip("#").strip()
     if not title:
@@ -133,11 +136,9 @@ def _parse_jsonl(name: str, text: str) -> tuple[list[ArticleRecord], list[Ingest
         if not line.strip():
             continue
         try:
-            items.append((number, f"line {number}", json.loads(line)))
+            items.append((number, "", json.loads(line)))
         except json.JSONDecodeError as error:
-            problems.append(
-                IngestProblem(name, number, f"line {number}: invalid JSON ({error.msg})")
-            )
+            problems.append(IngestProblem(name, number, f"invalid JSON ({error.msg})"))
     records, more = _parse_objects(name, items)
     return records, sorted(problems + more, key=lambda p: p.line or 0)
 
@@ -145,24 +146,27 @@ def _parse_jsonl(name: str, text: str) -> tuple[list[ArticleRecord], list[Ingest
 def _parse_objects(
     name: str, items: list[tuple[int | None, str, Any]]
 ) -> tuple[list[ArticleRecord], list[IngestProblem]]:
-    """Turn decoded JSON values (line number, label, value) into records."""
+    """Turn decoded JSON values (line number, label, value) into records. A problem names its
+    value by the line number (JSON Lines: `IngestProblem.where` shows it) or by the label
+    ("item 3" of a JSON array), never both."""
     records: list[ArticleRecord] = []
     problems: list[IngestProblem] = []
     for line, label, item in items:
+        prefix = f"{label}: " if label else ""
         if not isinstance(item, dict):
             kind = type(item).__name__
             problems.append(
-                IngestProblem(name, line, f"{label}: expected a JSON object, got {kind}")
+                IngestProblem(name, line, f"{prefix}expected a JSON object, got {kind}")
             )
             continue
         record_or_reason = _record(item)
         if isinstance(record_or_reason, str):
-            problems.append(IngestProblem(name, line, f"{label}: {record_or_reason}"))
+            problems.append(IngestProblem(name, line, prefix + record_or_reason))
             continue
         record, warning = record_or_reason
         records.append(record)
         if warning is not None:
-            problems.append(IngestProblem(name, line, f"{label}: {warning}", skipped=False))
+            problems.append(IngestProblem(name, line, prefix + warning, skipped=False))
     return records, problems
 
 
@@ -279,7 +283,7 @@ def _stream_jsonl(file: Path, problems: list[IngestProblem]) -> Iterator[Article
                 try:
                     line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
                 except UnicodeDecodeError:
-                    problems.append(IngestProblem(name, number, f"line {number}: not UTF-8"))
+                    problems.append(IngestProblem(name, number, "not UTF-8"))
                     continue
                 records, trouble = _parse_jsonl_line(name, number, line)
                 problems.extend(trouble)
@@ -296,8 +300,8 @@ def _parse_jsonl_line(
     try:
         item = json.loads(line)
     except json.JSONDecodeError as error:
-        return [], [IngestProblem(name, number, f"line {number}: invalid JSON ({error.msg})")]
-    return _parse_objects(name, [(number, f"line {number}", item)])
+        return [], [IngestProblem(name, number, f"invalid JSON ({error.msg})")]
+    return _parse_objects(name, [(number, "", item)])
 
 
 # Whether the passage `text` of an article titled `title` is too long to index whole.

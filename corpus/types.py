@@ -87,7 +87,7 @@ class IngestProblem:
     skipped: bool = True
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.reason}"
+        return f"{self.where}: {self.reason}"
 
     @property
     def where(self) -> str:

@@ -64,13 +64,15 @@ def test_parse_jsonl_keeps_good_lines_and_names_bad_ones() -> None:
         ("upload.jsonl", 6),
         ("upload.jsonl", 7),
     ]
-    assert problems[0].reason.startswith("line 2: invalid JSON (Expecting ")
+    assert problems[0].reason.startswith("invalid JSON (Expecting ")
     assert [p.reason for p in problems[1:]] == [
-        "line 3: no text",
-        "line 4: expected a JSON object, got list",
-        "line 6: no title",
-        "line 7: date 'أمس' not understood; stored without a date",
+        "no text",
+        "expected a JSON object, got list",
+        "no title",
+        "date 'أمس' not understood; stored without a date",
     ]
+    # the line number is said once, where the problem is: "upload.jsonl:3: no text"
+    assert str(problems[1]) == "upload.jsonl:3: no text"
     # the record with the unreadable date is kept (without a date), the others are skipped
     assert [p.skipped for p in problems] == [True, True, True, True, False]
     assert records == [
@@ -113,6 +115,8 @@ def test_parse_md_txt_json_gz_and_unsupported() -> None:
     assert md == ([ArticleRecord(title="عنوان الخبر", body=ARABIC)], [])
     only_title = parse_document("t.txt", "عنوان فقط\n\n".encode())
     assert only_title == ([], [IngestProblem("t.txt", None, "no text")])
+    for empty in (b"", b"\n \n\t\n", "\ufeff".encode()):
+        assert parse_document("e.md", empty) == ([], [IngestProblem("e.md", None, "empty file")])
     items = [{"title": "أ", "text": ARABIC}, {"title": "ب", "text": ARABIC, "url": "http://x/1"}]
     records, problems = parse_document("list.json", json.dumps(items).encode())
     assert [r.title for r in records] == ["أ", "ب"] and records[1].url == "http://x/1"
@@ -304,8 +308,8 @@ def test_jsonl_archives_stream_line_by_line(tmp_path: Path) -> None:
     assert [r.external_id for r in rest] == ["a1", "a2", "a3", "a4"]
     # one bad byte costs its line only; line numbers are kept
     assert [(p.line, p.reason) for p in problems] == [
-        (3, "line 3: not UTF-8"),
-        (7, "line 7: invalid JSON (Expecting property name enclosed in double quotes)"),
+        (3, "not UTF-8"),
+        (7, "invalid JSON (Expecting property name enclosed in double quotes)"),
     ]
 
 
