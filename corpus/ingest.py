@@ -30,6 +30,7 @@ _COMMIT_EVERY = 500
 
 # The full SaudiNewsNet dump is ~100 MiB uncompressed; a .gz inflating past 1 GiB is refused.
 MAX_UNCOMPRESSED_BYTES = 2**30
+EMPTY_FILE = "empty file"  # nothing but white space (or a byte-order mark)
 
 
 def content_hash(title: str, body: str) -> str:
@@ -65,6 +66,8 @@ def parse_document(name: str, data: bytes) -> tuple[list[ArticleRecord], list[In
                 name, None, "unknown encoding (not UTF-8, UTF-16, windows-1256 or ISO-8859-6)"
             )
         ]
+    if not text.strip():
+        return [], [IngestProblem(name, None, EMPTY_FILE)]
     if lower.endswith((".txt", ".md")):
         return _parse_plain(name, text, markdown=lower.endswith(".md"))
     if lower.endswith(".json"):
@@ -116,8 +119,8 @@ def _parse_plain(
 ) -> tuple[list[ArticleRecord], list[IngestProblem]]:
     """First non-empty line is the title, the rest the body."""
     cleaned = clean_text(text)
-    if not cleaned.strip():
-        return [], [IngestProblem(name, None, "empty file")]
+    if not cleaned.strip():  # e.g. only invisible characters
+        return [], [IngestProblem(name, None, EMPTY_FILE)]
     title, _, body = cleaned.partition("\n")
     if markdown:
         title = title.lstrip("#").strip()
@@ -132,7 +135,9 @@ def _parse_plain(
 def _parse_jsonl(name: str, text: str) -> tuple[list[ArticleRecord], list[IngestProblem]]:
     items: list[tuple[int | None, str, Any]] = []
     problems: list[IngestProblem] = []
-    for number, line in enumerate(text.splitlines(), 1):
+    # "\n" only: str.splitlines also splits at U+2028 and other separators that JSON allows
+    # raw inside strings, and would shift every later line number.
+    for number, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
         try:
@@ -271,7 +276,7 @@ def _open_binary(file: Path) -> io.BufferedIOBase:
 
 
 def _stream_jsonl(file: Path, problems: list[IngestProblem]) -> Iterator[ArticleRecord]:
-    name, read = str(file), 0
+    name, read, content = str(file), 0, False
     with _open_binary(file) as handle:
         try:
             for number, raw in enumerate(handle, 1):
@@ -284,10 +289,14 @@ def _stream_jsonl(file: Path, problems: list[IngestProblem]) -> Iterator[Article
                     line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
                 except UnicodeDecodeError:
                     problems.append(IngestProblem(name, number, "not UTF-8"))
+                    content = True
                     continue
+                content = content or bool(line.strip())
                 records, trouble = _parse_jsonl_line(name, number, line)
                 problems.extend(trouble)
                 yield from records
+            if not content:
+                problems.append(IngestProblem(name, None, EMPTY_FILE))
         except (OSError, EOFError, zlib.error) as error:
             problems.append(IngestProblem(name, None, f"not a valid gzip file ({error})"))
 

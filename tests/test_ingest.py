@@ -20,6 +20,7 @@ from corpus.ingest import (
     ingest_records,
     parse_document,
     read_paths,
+    stream_paths,
 )
 from corpus.models import Article, Passage
 from corpus.split import clean_text
@@ -115,8 +116,9 @@ def test_parse_md_txt_json_gz_and_unsupported() -> None:
     assert md == ([ArticleRecord(title="عنوان الخبر", body=ARABIC)], [])
     only_title = parse_document("t.txt", "عنوان فقط\n\n".encode())
     assert only_title == ([], [IngestProblem("t.txt", None, "no text")])
-    for empty in (b"", b"\n \n\t\n", "\ufeff".encode()):
-        assert parse_document("e.md", empty) == ([], [IngestProblem("e.md", None, "empty file")])
+    for name in ("e.md", "e.txt", "e.json", "e.jsonl"):
+        for empty in (b"", b"\n \n\t\n", "\ufeff".encode()):
+            assert parse_document(name, empty) == ([], [IngestProblem(name, None, "empty file")])
     items = [{"title": "أ", "text": ARABIC}, {"title": "ب", "text": ARABIC, "url": "http://x/1"}]
     records, problems = parse_document("list.json", json.dumps(items).encode())
     assert [r.title for r in records] == ["أ", "ب"] and records[1].url == "http://x/1"
@@ -127,6 +129,37 @@ def test_parse_md_txt_json_gz_and_unsupported() -> None:
     records, problems = parse_document("report.pdf", b"%PDF")
     assert records == [] and problems[0].path == "report.pdf"
     assert problems[0].reason.startswith("unsupported file type .pdf")
+
+
+def test_json_lines_split_at_newlines_only_and_an_empty_stream_is_reported(
+    tmp_path: Path,
+) -> None:
+    # U+2028 is legal raw inside a JSON string; splitting there broke the record and shifted
+    # the line numbers of every later problem.
+    record = {"title": "فاصل", "text": ARABIC + "\u2028" + ARABIC}
+    data = "\n".join([json.dumps(record, ensure_ascii=False), "{bad", '{"title": "ب"}']).encode()
+    assert "\u2028".encode() in data  # raw, as JSON allows
+    for records, problems in (
+        parse_document("u.jsonl", data),
+        _streamed(tmp_path / "u.jsonl", data),
+    ):
+        assert [r.title for r in records] == ["فاصل"]
+        assert [(p.line, p.reason.split(" (")[0]) for p in problems] == [
+            (2, "invalid JSON"),
+            (3, "no text"),
+        ]
+    for data in (b"", b"\n\n", b"\xef\xbb\xbf\n"):
+        assert _streamed(tmp_path / "e.jsonl.gz", gzip.compress(data)) == (
+            [],
+            [IngestProblem(str(tmp_path / "e.jsonl.gz"), None, "empty file")],
+        )
+
+
+def _streamed(path: Path, data: bytes) -> tuple[list[ArticleRecord], list[IngestProblem]]:
+    path.write_bytes(data)
+    problems: list[IngestProblem] = []
+    records = list(stream_paths([path], problems))
+    return records, problems
 
 
 def test_read_paths_recurses_sorted_and_reports_missing(tmp_path: Path) -> None:
