@@ -43,8 +43,7 @@ def console_chat_args(settings: Settings) -> list[str]:
         str(settings.top_k),
         "--mode",
         settings.search_mode,
-        "--min-relevance",
-        repr(settings.min_relevance),
+        f"--min-relevance={settings.min_relevance!r}",  # joined: "-1e-05" alone reads as an option
     ]
 
 

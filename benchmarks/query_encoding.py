@@ -57,6 +57,8 @@ def main() -> None:
     qa = load_squad(args.qa_file)
     questions = qa.questions[: args.limit]
     batch = min(BATCH, len(questions))
+    if batch <= SMALL_BATCH:
+        raise SystemExit(f"error: --limit must be over {SMALL_BATCH} (a batch of passes)")
     graph, model = encoder._graph, encoder._model
 
     times: dict[tuple[str, str], list[float]] = {}

@@ -76,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
         "--min-relevance",
         type=_relevance,
         default=MIN_RELEVANCE,
-        help=f"the answer gate's threshold, 0-1 (default {MIN_RELEVANCE}, the bot's)",
+        help=f"answer gate threshold, -1 to 1; <= 0 shows every hit (default {MIN_RELEVANCE})",
     )
     sub.add_parser("prepare", help="ingest the bundled corpus and build the index if needed")
     sub.add_parser("migrate", help="upgrade the database schema (every start does it too)")

@@ -24,7 +24,7 @@ import os
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import CancelledError, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING
 
@@ -131,6 +131,10 @@ class SearchProcesses:
         except BrokenProcessPool as exc:
             self._replace(pool)
             raise NotStarted("a search worker failed to start (see its log)") from exc
+        except (RuntimeError, CancelledError) as exc:  # closed meanwhile: submit refused
+            if self._pool is pool:
+                raise
+            raise NotStarted("search processes closed while starting") from exc
         with self._lock:
             self._ready = self._pool is pool
         log.info("%d search processes ready", self.processes)
@@ -155,18 +159,21 @@ class SearchProcesses:
         with self._lock:
             if self._pool is broken:
                 self._pool, self._ready = None, False
-        broken.shutdown(wait=False, cancel_futures=True)
+        _stop(broken, STOP_TIMEOUT)
 
-    def start_in_background(self) -> None:
-        """`start` on a thread of its own; a failure is logged (searches stay in the caller's
-        process)."""
-        threading.Thread(target=self._restart, name="search-processes", daemon=True).start()
+    def start_in_background(self) -> threading.Thread:
+        """`start` on a thread of its own (returned, started); a failure is logged (searches
+        stay in the caller's process)."""
+        thread = threading.Thread(target=self._restart, name="search-processes", daemon=True)
+        thread.start()
+        return thread
 
     def _restart(self) -> None:
         try:
             self.start()
         except RetrievalError as exc:
-            log.error("search processes not started: %s", exc)
+            if not self._closed:  # closed meanwhile: the bot is stopping, nothing to tell
+                log.error("search processes not started: %s", exc)
 
     def close(self, timeout: float = STOP_TIMEOUT) -> None:
         """Stop the workers: batches not yet started are cancelled, one under way finishes
@@ -175,16 +182,21 @@ class SearchProcesses:
         with self._lock:
             self._closed, self._ready = True, False
             pool, self._pool = self._pool, None
-        if pool is None:
-            return
-        processes = list(pool._processes.values())  # type: ignore[attr-defined]
-        stopping = threading.Thread(
-            target=pool.shutdown, kwargs={"wait": True, "cancel_futures": True}, daemon=True
-        )
-        stopping.start()
+        if pool is not None:
+            _stop(pool, timeout)
+
+
+def _stop(pool: ProcessPoolExecutor, timeout: float) -> None:
+    """Shut `pool` down (batches not started are cancelled), waiting up to `timeout` seconds
+    for its processes to exit, then killing those left (see STOP_TIMEOUT)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    stopping = threading.Thread(
+        target=pool.shutdown, kwargs={"wait": True, "cancel_futures": True}, daemon=True
+    )
+    stopping.start()
+    stopping.join(timeout)
+    if stopping.is_alive():
+        log.warning("search processes still busy after %.0f s; killing them", timeout)
+        for process in processes:
+            process.kill()
         stopping.join(timeout)
-        if stopping.is_alive():
-            log.warning("search processes still busy after %.0f s; killing them", timeout)
-            for process in processes:
-                process.kill()
-            stopping.join(timeout)

@@ -114,3 +114,20 @@ def test_an_unreachable_bot_api_is_one_line_not_a_traceback(tmp_path: Path) -> N
     assert "cannot reach the Telegram Bot API" in done.stderr
     assert "Traceback" not in done.stderr and len(done.stderr.splitlines()) < 10, done.stderr
     assert "not-a-real-token" not in done.stderr
+
+
+@pytest.mark.parametrize("relevance", [-1e-05, -1.0, 0.0, 0.35, 1.0])
+def test_the_console_chat_is_asked_with_the_bots_settings(relevance: float) -> None:
+    """`make run` without a token: the chat's arguments parse back to the bot's settings (a
+    small negative threshold, "-1e-05", must not be read as an option)."""
+    from retrieval.cli import _parser
+    from run_bot import console_chat_args
+
+    settings = Settings(TOP_K=5, SEARCH_MODE="lexical", MIN_RELEVANCE=relevance)
+    args = _parser().parse_args(console_chat_args(settings))
+    assert (args.command, args.k, args.mode, args.min_relevance) == (
+        "chat",
+        5,
+        "lexical",
+        relevance,
+    )

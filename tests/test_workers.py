@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -90,3 +92,26 @@ def test_worker_processes_answer_as_this_process_does_serve_new_articles_and_sur
     assert workers and not any(w.is_alive() for w in workers)  # close waits for them to exit
     with pytest.raises(NotStarted):
         processes.search_many(queries)
+
+
+def test_closing_while_the_workers_start_stops_them_quietly(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bot stopping while its search processes still load the model: no traceback from the
+    starting thread, no error logged, the workers gone."""
+    raised: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: raised.append(args.exc_value))
+    settings = LibrarySettings(
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", index_dir=tmp_path / "index"
+    )
+    processes = SearchProcesses(settings, processes=2)
+    starting = processes.start_in_background()
+    _until(lambda: processes._pool is not None and bool(processes._pool._processes), 60)
+    pool = processes._pool
+    assert pool is not None
+    workers = list(pool._processes.values())  # type: ignore[attr-defined]
+    processes.close()
+    starting.join(30)
+    assert not starting.is_alive() and raised == []
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not any(w.is_alive() for w in workers) and not processes.ready
