@@ -10,6 +10,7 @@ from collections import Counter
 import pytest
 
 from retrieval.arabic import analyze_document, analyze_query
+from retrieval.backends import lexical_tantivy
 from retrieval.backends.lexical_tantivy import K1, B, TantivyIndex
 from retrieval.errors import IndexMismatch
 
@@ -21,6 +22,32 @@ TEXTS = {
     50: "أسعار النفط",
 }
 QUESTIONS = ["كم بلغت أسعار النفط؟", "مباراة كرة القدم أمس", "حملة تطعيم الهجرة"]
+
+
+@pytest.fixture(autouse=True, params=["term queries", "pool filter"])
+def counting(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test both ways the index counts a query term's occurrences: its own term query
+    (terms in few passages) and the pool filter (common terms; forced here)."""
+    if request.param == "pool filter":
+        monkeypatch.setattr(lexical_tantivy, "_UNFILTERED_DF", 0)
+    return str(request.param)
+
+
+def test_more_matches_than_the_pool_rank_alike_both_ways(tmp_path, monkeypatch):
+    """A term in more passages than the pool holds: the term query's hits outside the pool are
+    dropped, and the ranking is the pool filter's."""
+    texts = {
+        pid: " ".join(["أسعار النفط"] * (1 + pid % 4) + ["خبر"] * (pid % 7) + [f"رقم{pid}"])
+        for pid in range(1, 2 * lexical_tantivy.POOL + 1)
+    }
+    index = TantivyIndex.create(tmp_path / "lexical")
+    index.upsert(list(texts), list(texts.values()))
+    questions = ["أسعار النفط", "خبر النفط", "رقم7 النفط"]
+    monkeypatch.setattr(lexical_tantivy, "_UNFILTERED_DF", 0)
+    filtered = [index.search(q, 20) for q in questions]
+    monkeypatch.setattr(lexical_tantivy, "_UNFILTERED_DF", 10_000)
+    assert [index.search(q, 20) for q in questions] == filtered
+    assert all(len(ranked) == 20 for ranked in filtered) and filtered[2][0][0] == 7
 
 
 def reference(texts: dict[int, str], question: str) -> dict[int, float]:

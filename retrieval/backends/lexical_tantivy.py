@@ -58,6 +58,13 @@ def _schema() -> tantivy.Schema:
 
 
 _TANTIVY_K1, _TANTIVY_B = 1.2, 0.75  # tantivy's BM25 constants (src/query/bm25.rs)
+# A query term held by at most this many passages is counted by its own term query over the
+# whole index (its hits outside the pool dropped); a commoner one through the pool filter (a
+# term set of the pool's passage ids), whose cost does not grow with the term's frequency.
+# Same rankings (400 of 400 questions), lexical search 2.65x faster at 11,131 passages and
+# 2.15x at 48,475 (benchmarks/lexical_terms.py); at 10,011 passages, unfiltered up to 500,
+# 2,000 and 5,000: median 2.62, 1.88 and 2.74 ms against 7.69 filtered.
+_UNFILTERED_DF = 2000
 _TRUSTED_TF = 12  # above this, a term's count is read from the stored passage instead
 
 
@@ -231,10 +238,15 @@ class TantivyIndex:
         }
         idf = {}
         counts: dict[int, Counter[str]] = {pid: Counter() for pid in pids}
+        # the pool as a filter, built once for all the terms
+        only = tantivy.Query.const_score_query(
+            tantivy.Query.term_set_query(self._schema, _PID, pids), 0.0
+        )
         for term in set(terms):
             df = searcher.doc_freq(_TERMS, term)
             idf[term] = math.log(1.0 + (total - df + 0.5) / (df + 0.5))
-            for pid, tf in self._term_frequencies(searcher, term, idf[term], pool, avgdl):
+            counted = self._term_frequencies(searcher, term, df, idf[term], pool, only, avgdl)
+            for pid, tf in counted:
                 counts[pid][term] = tf
         ranked = [
             (pid, bm25(counts[pid], length, terms, idf, avgdl))
@@ -247,12 +259,15 @@ class TantivyIndex:
         self,
         searcher: tantivy.Searcher,
         term: str,
+        df: int,
         idf: float,
         pool: dict[tuple[int, int], tuple[int, int]],
+        only: tantivy.Query,
         avgdl: float,
     ) -> list[tuple[int, int]]:
         """(passage id, occurrences of `term`) for the passages of `pool` (their address ->
-        id and length) that hold it.
+        id and length) that hold it; `df` passages of the index hold it, and `only` matches
+        the pool's (used when df > _UNFILTERED_DF).
 
         Read back from tantivy's own BM25 score of the term alone, score = idf * tf * (k1 + 1)
         / (tf + k1 * (1 - b + b * |d| / avgdl)) with its constants and its quantized |d|, so
@@ -260,18 +275,22 @@ class TantivyIndex:
         of mapped pages in a serving process at archive scale. Where the arithmetic leaves
         doubt (an index holding deleted documents shifts tantivy's statistics), the passage's
         stored terms are counted instead."""
-        pids = [pid for pid, _ in pool.values()]
-        only = tantivy.Query.const_score_query(
-            tantivy.Query.term_set_query(self._schema, _PID, pids), 0.0
-        )
-        must = tantivy.Occur.Must
-        query = tantivy.Query.boolean_query(
-            [(must, tantivy.Query.term_query(self._schema, _TERMS, term)), (must, only)]
-        )
-        hits = searcher.search(query, len(pids), count=False).hits
+        if df <= _UNFILTERED_DF:
+            query = tantivy.Query.term_query(self._schema, _TERMS, term)
+            limit = df
+        else:
+            must = tantivy.Occur.Must
+            query = tantivy.Query.boolean_query(
+                [(must, tantivy.Query.term_query(self._schema, _TERMS, term)), (must, only)]
+            )
+            limit = len(pool)
+        hits = searcher.search(query, max(limit, 1), count=False).hits
         result = []
         for score, address in hits:
-            pid, length = pool[(address.segment_ord, address.doc)]
+            found = pool.get((address.segment_ord, address.doc))
+            if found is None:  # outside the pool (unfiltered query)
+                continue
+            pid, length = found
             norm = _TANTIVY_K1 * (1 - _TANTIVY_B + _TANTIVY_B * _quantized(length) / avgdl)
             x = score / idf if idf > 0 else 0.0
             estimate = x * norm / (_TANTIVY_K1 + 1 - x) if x < _TANTIVY_K1 + 1 else 0.0
