@@ -1,5 +1,5 @@
 """BM25's per-term counts in the tantivy backend: the pool filter for every query term, against
-an unfiltered term query for terms held by at most `UNFILTERED_DF` passages
+an unfiltered term query for terms held by at most `_UNFILTERED_DF` passages
 (retrieval/backends/lexical_tantivy.py), on the same index and questions, one run.
 
     .venv/bin/python -m benchmarks.lexical_terms [--articles 200 4000 20000] [--archive FILE]
