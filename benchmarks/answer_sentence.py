@@ -4,11 +4,13 @@
 
 For each SQuAD-format file (default: ARCD-test, then the bundled news questions' test split),
 indexes its paragraphs in a throwaway store (`retrieval.evaluate.prepare_library`) and asks
-every question twice, one rule set after the other question by question (so machine noise hits
-both alike): "previous" (title words weigh like any other, `TITLE_WEIGHT` 1; the model judges
-whole sentences, `SENTENCE_CHARS` None) and "current" (the constants of
+every question three times, one rule set after the other question by question, in rotating
+order (so machine noise hits all alike): "words" (the sentence chosen by words alone, as before
+the model was asked: `Query.model_sentence` off, title words weigh like any other), "previous"
+(the model settles close calls; title words weigh like any other, `TITLE_WEIGHT` 1; the model
+judges whole sentences, `SENTENCE_CHARS` None) and "current" (the constants of
 `retrieval.sentences`). Prints answer_in_sentence (`retrieval.evaluate`), recall@1, and the
-question latency median / p95 / mean of each, and their ratio.
+question latency median / p95 / mean of each, and the ratios of the medians.
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ DEFAULTS = [
     ROOT.parent / "shared/data/arcd/arcd-test.json",
     ROOT / "benchmarks/data/news-qa-test.json",
 ]
-RULES = {
+RULES: dict[str, dict[str, object]] = {
+    "words": {"TITLE_WEIGHT": 1.0, "SENTENCE_CHARS": None, "model": False},
     "previous": {"TITLE_WEIGHT": 1.0, "SENTENCE_CHARS": None},
     "current": {
         "TITLE_WEIGHT": sentences.TITLE_WEIGHT,
@@ -64,11 +67,15 @@ def run(path: Path, k: int) -> None:
         try:
             ask_question(library, to_paragraph, qa.questions[0], "hybrid", k)  # warm-up
             for n, question in enumerate(qa.questions):
-                names = list(RULES) if n % 2 == 0 else list(reversed(RULES))
+                names = list(RULES)[n % len(RULES) :] + list(RULES)[: n % len(RULES)]
                 for name in names:
-                    for constant, value in RULES[name].items():
+                    rules = dict(RULES[name])
+                    model = bool(rules.pop("model", True))
+                    for constant, value in rules.items():
                         setattr(sentences, constant, value)
-                    found = ask_question(library, to_paragraph, question, "hybrid", k)
+                    found = ask_question(
+                        library, to_paragraph, question, "hybrid", k, model_sentence=model
+                    )
                     outcomes[name].append(found)
         finally:
             for constant, value in RULES["current"].items():
@@ -81,10 +88,11 @@ def run(path: Path, k: int) -> None:
             f"  {name:8s} answer_in_sentence {answer_in_sentence(found):.4f}  recall@1 "
             f"{recall:.4f}  latency {_ms([o.seconds for o in found])}"
         )
-    ratio = statistics.median(o.seconds for o in outcomes["current"]) / statistics.median(
-        o.seconds for o in outcomes["previous"]
-    )
-    print(f"  current / previous median latency: {ratio:.2f}")
+    for base in ("words", "previous"):
+        ratio = statistics.median(o.seconds for o in outcomes["current"]) / statistics.median(
+            o.seconds for o in outcomes[base]
+        )
+        print(f"  current / {base} median latency: {ratio:.2f}")
 
 
 def main() -> None:

@@ -19,8 +19,9 @@ from corpus.store import scratch_database
 from retrieval.arabic import normalize
 from retrieval.backends import DEFAULT_BACKEND, PGVECTOR
 from retrieval.encoder import Encoder
+from retrieval.errors import EmptyQuery, RetrievalError
 from retrieval.library import Library
-from retrieval.search import Mode
+from retrieval.search import Mode, Query
 from retrieval.settings import LibrarySettings
 
 RECALL_AT = (1, 5, 10)
@@ -171,13 +172,20 @@ def ask_question(
     mode: Mode,
     k: int,
     fold: bool = True,
+    model_sentence: bool = True,
 ) -> Outcome:
-    """Ask one question; record where the gold paragraph came and how long it took."""
+    """Ask one question; record where the gold paragraph came and how long it took.
+    `model_sentence=False` lets words alone choose the answer sentence (`Query.model_sentence`)."""
     started = time.perf_counter()
-    try:
-        hits = library.search(question.text, max(k, MRR_AT, CURVE_K), mode=mode, fold=fold)
-    except ValueError:  # an empty question in the data set counts as a miss
-        hits = []
+    query = Query(
+        question.text, max(k, MRR_AT, CURVE_K), mode, fold=fold, model_sentence=model_sentence
+    )
+    [found] = library.search_many([query])
+    if isinstance(found, EmptyQuery):  # an empty question in the data set counts as a miss
+        found = []
+    elif isinstance(found, RetrievalError):
+        raise found
+    hits = found
     seconds = time.perf_counter() - started
     # A result stands for its article and for the copies folded into it ("also in"):
     # the user is shown every one of those citations in that result.
