@@ -8,11 +8,12 @@ test harness, and renders with ../shared/tools/telegram-render, which needs Chro
 Noto fonts: `apt-get install -y chromium fonts-noto-core fonts-noto-color-emoji`)
 
 Asks the test split of benchmarks/data/news-qa-test.json (answerable) and
-benchmarks/data/news-unanswerable.json (unanswerable), presses «المزيد» and a full-text button
-on some answers, and sends inline queries; saves each reply as the Bot API call the bot made and
-renders it as a 390 px wide phone chat. Prints per reply: visible characters and rendered height
-(keyboard included), and whether it fits one phone screen (660 px); then, for first answer
-pages: the share within one screen and the median visible characters; for the unanswerable
+benchmarks/data/news-unanswerable.json (unanswerable), presses «المزيد» on the first answers
+that offer it (MORE_PAGES) and a full-text button on some, and sends inline queries; saves each
+reply as the Bot API call the bot made and renders it as a 390 px wide phone chat. Prints per
+reply: visible characters and rendered height (keyboard included), and whether it fits one phone
+screen (660 px); then, for first answer pages, «المزيد» pages, full texts and posted inline
+results: the share within one screen and the median visible characters; for the unanswerable
 questions: how many replies offered "closest" article titles.
 """
 
@@ -44,6 +45,7 @@ LINE = re.compile(
     r"^(?P<name>\S+): chars=(?P<chars>\d+) .*height=(?P<height>\d+)px.*-> (?P<fit>.*)$"
 )
 TIMEOUT = 120.0
+MORE_PAGES = 4  # «المزيد» is pressed on the first answers that offer it, up to this many
 
 
 def questions(
@@ -89,13 +91,6 @@ def capture(
         save(out, name, reply)
         answered = any(d.startswith("v|") for d in reply.callback_data)
         kinds["answer" if answered else "no_answer"].append(name)
-        more = [d for d in reply.callback_data if d.startswith("p|")]
-        if i % 4 == 0 and more:
-            before = len(tg.bot_messages(user))
-            tg.press_button(reply, more[0], user)
-            tg.wait_until(lambda u=user, b=before: len(tg.bot_messages(u)) > b, timeout=TIMEOUT)
-            save(out, f"{name}-more", tg.bot_messages(user)[-1])
-            kinds["more"].append(f"{name}-more")
         full = [d for d in reply.callback_data if d.startswith("a|")]
         if i % 4 == 1 and full:
             before = len(tg.bot_messages(user))
@@ -103,6 +98,19 @@ def capture(
             tg.wait_until(lambda u=user, b=before: len(tg.bot_messages(u)) > b, timeout=TIMEOUT)
             save(out, f"{name}-full", tg.bot_messages(user)[before])
             kinds["full"].append(f"{name}-full")
+        more = [d for d in reply.callback_data if d.startswith("p|")]
+        if more and len(kinds["more"]) < MORE_PAGES:  # the next page replaces the answer
+            tg.press_button(reply, more[0], user)
+            [page] = tg.wait_until(
+                lambda u=user, r=reply: [
+                    m
+                    for m in tg.bot_messages(u)
+                    if m.message_id == r.message_id and m.edits > r.edits
+                ],
+                timeout=TIMEOUT,
+            )
+            save(out, f"{name}-more", page)
+            kinds["more"].append(f"{name}-more")
         if i % 8 == 2:
             query_id = tg.send_inline_query(question, user_id=user)
             tg.wait_until(lambda q=query_id: tg.inline_answer(q) is not None, timeout=TIMEOUT)
@@ -149,8 +157,12 @@ def render(out: Path) -> dict[str, dict[str, object]]:
 def report(kinds: dict, figures: dict[str, dict[str, object]]) -> None:
     for name in sorted(figures):
         f = figures[name]
+        if name.endswith("_popup"):  # the inline results list: drawn, not a chat bubble
+            print(f"{name:14s} (inline results popup: drawn, not measured)")
+            continue
         print(f"{name:14s} chars={f['chars']:5d} height={f['height']:5d}px fits={f['fits']}")
-    for kind in ("answer", "more", "no_answer", "unanswerable", "full"):
+    kinds["inline"] = [n for n in figures if "-inline_posted" in n]
+    for kind in ("answer", "more", "no_answer", "unanswerable", "full", "inline"):
         names = [n for n in kinds.get(kind, []) if n in figures]
         if not names:
             continue
