@@ -109,6 +109,14 @@ def test_an_index_of_the_previous_format_is_rebuilt_not_misread(tmp_path):
         TantivyIndex.open(tmp_path / "lexical")
 
 
+def test_an_id_twice_in_one_batch_is_refused_and_nothing_is_written(tmp_path):
+    index = TantivyIndex.create(tmp_path / "lexical")
+    index.upsert([10], [TEXTS[10]])
+    with pytest.raises(ValueError, match="unique"):
+        index.upsert([20, 20], [TEXTS[20], TEXTS[30]])
+    assert len(index) == 1
+
+
 def test_re_upserting_existing_ids_keeps_scores_exact(tmp_path):
     """A re-upsert (as after a crash between this index's commit and the catalog's) leaves no
     deleted document in tantivy's statistics, so read-back term frequencies stay exact."""

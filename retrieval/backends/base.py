@@ -62,7 +62,8 @@ class LexicalIndex(Protocol):
         """The index in `folder`; raises IndexCorrupt, IndexMismatch or IndexNotReady."""
 
     def upsert(self, ids: Sequence[int], texts: Sequence[str]) -> None:
-        """Index `texts` under the passage `ids` (replacing those ids) and commit."""
+        """Index `texts` under the passage `ids` (replacing those ids) and commit; ValueError
+        when the lengths differ or an id is given twice."""
 
     def remove(self, ids: Sequence[int]) -> dict[int, str]:
         """Delete these passages and commit; returns the texts they were indexed with."""

@@ -154,6 +154,8 @@ class TantivyIndex:
         and purged (see `remove`), so that statistics never count it twice."""
         if len(ids) != len(texts):
             raise ValueError(f"{len(ids)} ids for {len(texts)} texts")
+        if len(set(ids)) != len(ids):  # as the dense index: one batch, one text per passage
+            raise ValueError("passage ids must be unique")
         docs = []
         for pid, text in zip(ids, texts, strict=True):
             doc = tantivy.Document()
