@@ -83,7 +83,6 @@ def capture(
     """Every reply as `out/NAME.json`; returns which names are first answer pages etc."""
     users = count(2_000_001)
     kinds: dict[str, list[str]] = {"answer": [], "no_answer": [], "more": [], "full": []}
-    kinds["inline"] = []
     for i, question in enumerate(answerable):
         user = next(users)
         reply = ask(tg, question, user)
@@ -118,7 +117,6 @@ def capture(
             (out / f"{name}-inline.json").write_text(
                 json.dumps({"answer": answer}, ensure_ascii=False, indent=1)
             )
-            kinds["inline"].append(f"{name}-inline")
     for key in ("unanswerable", "unanswerable_answered", "unanswerable_with_titles"):
         kinds[key] = []
     for i, (question, kind) in enumerate(unanswerable):
@@ -161,6 +159,7 @@ def report(kinds: dict, figures: dict[str, dict[str, object]]) -> None:
             print(f"{name:14s} (inline results popup: drawn, not measured)")
             continue
         print(f"{name:14s} chars={f['chars']:5d} height={f['height']:5d}px fits={f['fits']}")
+    # the renderer names each posted inline result (NAME-inline_posted1, ...): known only now
     kinds["inline"] = [n for n in figures if "-inline_posted" in n]
     for kind in ("answer", "more", "no_answer", "unanswerable", "full", "inline"):
         names = [n for n in kinds.get(kind, []) if n in figures]
