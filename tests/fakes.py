@@ -135,6 +135,8 @@ class MemoryLexicalIndex:
         self.reload()
 
     def upsert(self, ids: Sequence[int], texts: Sequence[str]) -> None:
+        if len(set(ids)) != len(ids):  # as LexicalIndex.upsert promises
+            raise ValueError("passage ids must be unique")
         self._texts.update(zip(map(int, ids), texts, strict=True))
         self._commit()
 
