@@ -22,6 +22,11 @@ MIGRATIONS: Final = Path(__file__).resolve().parent / "migrations"
 # pg_advisory_xact_lock key: replicas starting together migrate one after the other
 # (any 64-bit number the project owns; this one is "sanad" in ASCII).
 _MIGRATION_LOCK: Final = 0x73616E6164
+# Milliseconds a SQLite connection waits for another's write lock (store.create_db_engine),
+# and, while migrating, for another process's migration (an upgrade of a large archive
+# copies tables: seconds to minutes).
+SQLITE_BUSY_TIMEOUT_MS: Final = 5_000
+_SQLITE_MIGRATION_WAIT_MS: Final = 600_000
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +54,23 @@ def current_revision(engine: Engine) -> str | None:
 
 def migrate(engine: Engine) -> None:
     """Upgrade the database to the newest revision, in one transaction (PostgreSQL and SQLite
-    both run DDL transactionally: a failed migration leaves the database as it was)."""
+    both run DDL transactionally: a failed migration leaves the database as it was).
+
+    Processes migrating one database at once (replicas, a bot's search workers) take turns:
+    PostgreSQL by an advisory lock, SQLite by taking its write lock before reading the
+    revision (`BEGIN IMMEDIATE`; Python's sqlite3 would otherwise run DDL outside any
+    transaction, and two processes would both create the tables). A waiting SQLite process
+    gives up after `_SQLITE_MIGRATION_WAIT_MS` (sqlite3.OperationalError "database is locked").
+    """
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+        elif connection.dialect.name == "sqlite":
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={_SQLITE_MIGRATION_WAIT_MS}")
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            finally:
+                connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         if MigrationContext.configure(connection).get_current_revision() == head_revision():
             return
         command.upgrade(_config(connection), "head")

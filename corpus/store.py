@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from corpus.models import Article, Passage
-from corpus.schema import migrate
+from corpus.schema import SQLITE_BUSY_TIMEOUT_MS, migrate
 from corpus.types import ArticleView, Citation, CorpusStats, PassageView
 
 
@@ -35,11 +35,13 @@ def create_db_engine(url: str) -> Engine:
     def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         try:
+            # The timeout first: switching a new file to WAL takes its lock, and processes
+            # opening it together would otherwise fail at once ("database is locked").
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             # WAL lets the bot read while the CLI ingests; ON DELETE CASCADE needs foreign_keys.
             if not in_memory:
                 cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=5000")
         finally:
             cursor.close()
 

@@ -3,8 +3,11 @@ agree with what the migrations create."""
 
 from __future__ import annotations
 
+import multiprocessing
 import sqlite3
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -117,6 +120,38 @@ INDEX_TABLES = {
     "lexical_postings",
     "lexical_terms",
 }
+
+
+def _migrate_when_released(url: str, go: Any) -> None:
+    go.wait(60)
+    engine = create_db_engine(url)
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()
+
+
+def test_processes_migrating_a_new_sqlite_file_at_once_take_turns(tmp_path: Path) -> None:
+    """A bot's search workers open a new database together: each migrates it, none fails with
+    "table already exists" or "database is locked", and the tables are made once."""
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    context = multiprocessing.get_context("spawn")
+    go = context.Event()
+    processes = [context.Process(target=_migrate_when_released, args=(url, go)) for _ in range(4)]
+    for process in processes:
+        process.start()
+    time.sleep(1.0)  # let every process import and wait at the barrier
+    go.set()
+    for process in processes:
+        process.join(120)
+    assert [p.exitcode for p in processes] == [0, 0, 0, 0]
+    engine = create_db_engine(url)
+    try:
+        assert current_revision(engine) == head_revision()
+        with engine.connect() as connection:
+            assert compare_metadata(MigrationContext.configure(connection), _models()) == []
+    finally:
+        engine.dispose()
 
 
 @pytest.mark.postgres
