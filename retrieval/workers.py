@@ -156,9 +156,13 @@ class SearchProcesses:
             raise RetrievalError("the search process failed") from exc
 
     def _replace(self, broken: ProcessPoolExecutor) -> None:
+        """Drop and stop `broken` if it is still this object's pool; if not, whoever took it
+        (`close`, or another caller that saw it break) stops it: one pool shut down from two
+        threads at once closes its wake-up pipe twice (OSError: Bad file descriptor)."""
         with self._lock:
-            if self._pool is broken:
-                self._pool, self._ready = None, False
+            if self._pool is not broken:
+                return
+            self._pool, self._ready = None, False
         _stop(broken, STOP_TIMEOUT)
 
     def start_in_background(self) -> threading.Thread:

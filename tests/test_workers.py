@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from retrieval import workers
 from retrieval.errors import EmptyQuery, RetrievalError
 from retrieval.library import Library
 from retrieval.search import Query
@@ -115,3 +116,26 @@ def test_closing_while_the_workers_start_stops_them_quietly(
     assert not starting.is_alive() and raised == []
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert not any(w.is_alive() for w in workers) and not processes.ready
+
+
+def test_a_broken_pool_closed_meanwhile_is_shut_down_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`close` takes the pool while the starting thread sees it break (a worker failed to
+    open the library): only `close` shuts it down; a second shutdown from the starting thread
+    would close the pool's wake-up pipe twice (OSError: Bad file descriptor)."""
+    stopped: list[object] = []
+    monkeypatch.setattr(workers, "_stop", lambda pool, timeout: stopped.append(pool))
+    processes = SearchProcesses(
+        LibrarySettings(database_url=f"sqlite:///{tmp_path / 'db.sqlite'}"), processes=1
+    )
+    pool = object()
+    processes._pool = pool  # type: ignore[assignment]
+    processes.close()
+    processes._replace(pool)  # type: ignore[arg-type]
+    assert stopped == [pool]
+    replaced = object()
+    processes._pool = replaced  # type: ignore[assignment]  # a pool broken while serving
+    processes._replace(replaced)  # type: ignore[arg-type]
+    processes._replace(replaced)  # type: ignore[arg-type]  # a second caller saw it break
+    assert stopped == [pool, replaced] and processes._pool is None
