@@ -96,8 +96,8 @@ class StandinPassages:
         self.dim = real.dim
         self.max_tokens = real.max_tokens
 
-    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self.real.encode_queries(texts)
+    def encode_queries(self, texts: Sequence[str], *, quantized: bool = False) -> np.ndarray:
+        return self.real.encode_queries(texts, quantized=quantized)
 
     def encode_sentences(self, texts: Sequence[str]) -> np.ndarray:
         return self.real.encode_sentences(texts)

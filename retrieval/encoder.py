@@ -38,7 +38,10 @@ class Encoder(Protocol):
     dim: int
     max_tokens: int  # the model's window; longer input is truncated by the model
 
-    def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+    def encode_queries(self, texts: Sequence[str], *, quantized: bool = False) -> np.ndarray:
+        """(len(texts), dim) float32 question vectors; `quantized`: by a cheaper int8 variant
+        of the model where the encoder has one (vectors a little less exact), else as usual."""
+        ...
 
     def count_passage_tokens(self, text: str) -> int: ...
 
@@ -63,8 +66,9 @@ class SentenceTransformerEncoder:
         self.max_tokens = int(model.max_seq_length)
         self._passage_lock = threading.Lock()  # see E5Encoder
 
-    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Encode questions (with the model's query prompt)."""
+    def encode_queries(self, texts: Sequence[str], *, quantized: bool = False) -> np.ndarray:
+        """Encode questions (with the model's query prompt); no int8 variant: `quantized`
+        changes nothing."""
         vectors = self._model.encode_query(
             list(texts), normalize_embeddings=True, convert_to_numpy=True
         )
@@ -126,6 +130,7 @@ class E5Encoder:
         max_tokens: int,
         passage_model: Callable[[Any], Any] | None = None,
         graph: OnnxRunner | None = None,
+        quantized_graph: OnnxRunner | None = None,
         dim: int | None = None,
     ) -> None:
         """`model`: the torch model, or with `dim` given a function that loads it on first use
@@ -141,6 +146,9 @@ class E5Encoder:
         # Questions and sentences run on ONNX Runtime when the folder has the graph (see
         # `OnnxRunner`); passages (builds: large batches, thread yielding, int8) on torch.
         self._graph = graph
+        # Questions asked with `quantized=True` run on the int8 graph when there is one
+        # (retrieval.e5convert.ONNX_INT8_FILE).
+        self._quantized_graph = quantized_graph
         self._tokenizer = tokenizer
         self._prompts = dict(prompts)
         # Passages may be encoded by a faster variant of the same model (`int8_copy`), made on
@@ -189,9 +197,19 @@ class E5Encoder:
             return self._embed(self._model, ids, SMALL_BATCH)
         return self._graph.embed(ids, SMALL_BATCH)
 
-    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Encode questions (with the query prompt): (len(texts), dim) float32."""
-        return self._embed_small(self._ids(texts, "query"))
+    def encode_queries(self, texts: Sequence[str], *, quantized: bool = False) -> np.ndarray:
+        """Encode questions (with the query prompt): (len(texts), dim) float32. `quantized`:
+        on the int8 graph when loaded (see retrieval.e5convert.ONNX_INT8_FILE for its cost and
+        fidelity), else as usual."""
+        ids = self._ids(texts, "query")
+        graph = self._quantized_graph if quantized else None
+        if graph is not None:
+            try:
+                return graph.embed(ids, SMALL_BATCH)
+            except ModelUnavailable as exc:  # a damaged file: the float32 model answers
+                log.warning("%s; questions are encoded by the float32 model", exc)
+                self._quantized_graph = None
+        return self._embed_small(ids)
 
     def encode_sentences(self, texts: Sequence[str]) -> np.ndarray:
         """A few sentences of a hit, document side, for one question: like queries they take no
@@ -386,7 +404,7 @@ def _load_e5(
 ) -> E5Encoder:
     """The converted model folder of `retrieval.e5convert` (its sentence-transformers files
     give the prompts and the window)."""
-    from retrieval.e5convert import ONNX_FILE, SENTENCEPIECE_FILE
+    from retrieval.e5convert import ONNX_FILE, ONNX_INT8_FILE, SENTENCEPIECE_FILE
 
     graph = path / ONNX_FILE
 
@@ -406,6 +424,8 @@ def _load_e5(
         except ModelUnavailable as exc:
             log.warning("%s; questions are encoded by torch meanwhile (slower)", exc)
             runner = None
+    # The int8 graph is only for a bot behind on its questions: opened on first use.
+    quantized = OnnxRunner(path / ONNX_INT8_FILE) if (path / ONNX_INT8_FILE).is_file() else None
     prompts = json.loads((path / "config_sentence_transformers.json").read_text())["prompts"]
     window = json.loads((path / "sentence_bert_config.json").read_text())["max_seq_length"]
     return E5Encoder(
@@ -417,5 +437,6 @@ def _load_e5(
         max_tokens=int(window),
         passage_model=passage_model,
         graph=runner,
+        quantized_graph=quantized if runner is not None else None,
         dim=int(config["hidden_size"]) if runner is not None else None,
     )

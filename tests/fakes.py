@@ -36,6 +36,7 @@ class FakeEncoder:
     def __init__(self) -> None:
         self.passages_encoded = 0
         self.queries_encoded = 0
+        self.quantized_encoded = 0
 
     def _vector(self, text: str) -> np.ndarray:
         v = np.zeros(self.dim, dtype=np.float32)
@@ -45,8 +46,9 @@ class FakeEncoder:
         norm = float(np.linalg.norm(v))
         return v / norm if norm else v
 
-    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+    def encode_queries(self, texts: Sequence[str], *, quantized: bool = False) -> np.ndarray:
         self.queries_encoded += len(texts)
+        self.quantized_encoded += len(texts) if quantized else 0
         return np.vstack([self._vector(t) for t in texts]) if texts else np.zeros((0, self.dim))
 
     def encode_passages(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:

@@ -198,6 +198,48 @@ def test_a_broken_graph_falls_back_to_torch_with_a_warning(real_encoder, tmp_pat
 
 
 @pytest.mark.slow
+def test_quantized_questions_run_on_the_int8_graph(real_encoder):
+    """`quantized=True` encodes on the int8 copy of the graph: vectors close to the float32
+    ones (what ranking needs) yet not the same (it is another graph); other encoders ignore it."""
+    from retrieval.e5convert import ONNX_INT8_DATA, ONNX_INT8_FILE, ensure_model
+    from tests.conftest import model_cache_dir
+    from tests.fakes import FakeEncoder
+
+    folder = ensure_model(model_cache_dir() / "models")
+    assert (folder / ONNX_INT8_FILE).is_file() and (folder / ONNX_INT8_DATA).is_file()
+    assert real_encoder._quantized_graph is not None
+    full = real_encoder.encode_queries(TEXTS)
+    quantized = real_encoder.encode_queries(TEXTS, quantized=True)
+    cosines = np.sum(full * quantized, axis=1)
+    assert quantized.shape == full.shape and quantized.dtype == np.float32
+    assert np.all(cosines >= 0.97) and not np.all(cosines >= 0.9999), cosines
+    assert np.allclose(np.linalg.norm(quantized, axis=1), 1.0, atol=1e-5)
+    assert real_encoder.encode_queries([], quantized=True).shape == (0, 384)
+    fake = FakeEncoder()
+    assert np.array_equal(fake.encode_queries(TEXTS, quantized=True), fake.encode_queries(TEXTS))
+
+
+@pytest.mark.slow
+def test_a_broken_int8_graph_leaves_questions_to_the_float32_graph(real_encoder, tmp_path, caplog):
+    from retrieval.e5convert import ONNX_INT8_DATA, ensure_model
+    from retrieval.encoder import _load_e5
+    from tests.conftest import model_cache_dir
+
+    folder = ensure_model(model_cache_dir() / "models")
+    copy = tmp_path / "model"
+    copy.mkdir()
+    for item in folder.iterdir():
+        if item.name != ONNX_INT8_DATA and not item.name.startswith("."):
+            (copy / item.name).symlink_to(item)
+    (copy / ONNX_INT8_DATA).write_bytes((folder / ONNX_INT8_DATA).open("rb").read(1 << 20))
+    encoder = _load_e5(copy, "e5", real_encoder.fingerprint)
+    vectors = encoder.encode_queries(TEXTS[:2], quantized=True)
+    assert "cannot load the model graph" in caplog.text and "float32" in caplog.text
+    assert np.all(np.sum(vectors * real_encoder.encode_queries(TEXTS[:2]), axis=1) >= 0.99999)
+    assert encoder._quantized_graph is None  # named once, not at every question
+
+
+@pytest.mark.slow
 def test_the_graph_runs_with_the_callers_torch_threads(real_encoder):
     import torch
 
