@@ -137,6 +137,8 @@ async def load_state(state: BotState, library_loader: Callable[[], Library]) -> 
             await asyncio.to_thread(processes.start)
         except RetrievalError as exc:  # searched in this process instead
             log.error("search processes not started: %s", exc)
+    if not (state.processes and state.processes.ready):  # questions are searched here
+        await asyncio.to_thread(library.warm)
     state.searches = SearchQueue(
         search_many,
         max_batch=settings.search_batch,

@@ -173,12 +173,19 @@ def ask_question(
     k: int,
     fold: bool = True,
     model_sentence: bool = True,
+    quantized: bool = False,
 ) -> Outcome:
     """Ask one question; record where the gold paragraph came and how long it took.
-    `model_sentence=False` lets words alone choose the answer sentence (`Query.model_sentence`)."""
+    `model_sentence=False` lets words alone choose the answer sentence (`Query.model_sentence`);
+    `quantized=True` encodes the question with the model's int8 variant (`Query.quantized`)."""
     started = time.perf_counter()
     query = Query(
-        question.text, max(k, MRR_AT, CURVE_K), mode, fold=fold, model_sentence=model_sentence
+        question.text,
+        max(k, MRR_AT, CURVE_K),
+        mode,
+        fold=fold,
+        model_sentence=model_sentence,
+        quantized=quantized,
     )
     [found] = library.search_many([query])
     if isinstance(found, EmptyQuery):  # an empty question in the data set counts as a miss

@@ -186,6 +186,10 @@ class Library:
         with self.readers.reading():
             return self.retriever.search(question, k, mode=mode, offset=offset, fold=fold)
 
+    def warm(self) -> None:
+        """Ready for questions: what the first would pay for, paid now (`Retriever.warm`)."""
+        self.retriever.warm()
+
     @_store_errors
     def search_many(self, queries: Sequence[Query]) -> list[list[Hit] | RetrievalError]:
         """Several questions in one batch (see Retriever.search_many)."""

@@ -73,6 +73,10 @@ class Query:
     # Let the model settle close calls for the first hit's answer sentence (see
     # `Retriever._first_answers`); a bot behind on its questions sheds it to catch up.
     model_sentence: bool = True
+    # Encode the question with the model's int8 variant where the encoder has one
+    # (`Encoder.encode_queries(quantized=True)`): a third cheaper, its vectors a little less
+    # exact; a bot behind on its questions sheds that precision too.
+    quantized: bool = False
     # A question asking for the newest news (retrieval/recency.py): `recency.topic` is searched
     # and the relevant hits, those whose relevance reaches `min_relevance` (the bot's
     # MIN_RELEVANCE), come newest first; with no topic, the newest articles.
@@ -109,6 +113,13 @@ class Retriever:
         if self._model_spellings is None:
             self._model_spellings = model_spellings(self.encoder.vocabulary())
         return self._model_spellings
+
+    def warm(self) -> None:
+        """Do now what a process's first question would pay for (~1 s of CPU on this machine):
+        the vocabulary's spelling table (`model_spellings`) and the int8 question graph's
+        session (`Query.quantized`), so that neither lands on a question, nor in a burst."""
+        _ = self.model_spellings
+        self.encoder.encode_queries(["سند"], quantized=True)
 
     def swap(self, version: ServedIndex) -> None:
         """Serve `version` from now on; searches already running finish on the old one."""
@@ -264,14 +275,27 @@ class Retriever:
     def _encode_questions(
         self, version: ServedIndex, texts: dict[int, str], queries: Sequence[Query]
     ) -> dict[int, np.ndarray]:
-        """Question vectors of the queries that use the model, in one encoder call. The
+        """Question vectors of the queries that use the model, in one encoder call (two when
+        some are `quantized` and some not). The
         encoder sees a question as the corpus spells it: spelling variants of one question
         embed identically (retrieval/spelling.py)."""
-        dense = [i for i in texts if queries[i].mode != "lexical"]
-        if not dense:
-            return {}
-        spelled = [version.respell(strip_marks(texts[i]), self.model_spellings) for i in dense]
-        return dict(zip(dense, self.encoder.encode_queries(spelled), strict=True))
+        vectors: dict[int, np.ndarray] = {}
+        for quantized in (False, True):
+            dense = [
+                i
+                for i in texts
+                if queries[i].mode != "lexical" and queries[i].quantized is quantized
+            ]
+            if not dense:
+                continue
+            spelled = [version.respell(strip_marks(texts[i]), self.model_spellings) for i in dense]
+            encoded = (
+                self.encoder.encode_queries(spelled, quantized=True)
+                if quantized
+                else self.encoder.encode_queries(spelled)
+            )
+            vectors.update(zip(dense, encoded, strict=True))
+        return vectors
 
     def _rank(
         self,

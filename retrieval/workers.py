@@ -52,14 +52,17 @@ _library: Library | None = None  # a worker process's own
 
 
 def _open(settings: LibrarySettings, threads: int) -> None:
-    """Worker initializer: torch threads, then the library (no build: the caller's job)."""
+    """Worker initializer: torch threads, then the library (no build: the caller's job),
+    warmed (`Library.warm`): a worker's first question is no slower than the next."""
     import torch
 
     from retrieval.library import Library
 
     global _library
     torch.set_num_threads(threads)
-    _library = Library.open(settings)
+    library = Library.open(settings)
+    library.warm()
+    _library = library
 
 
 def _pid_when_open(hold: float) -> int:

@@ -127,6 +127,46 @@ def test_markup_in_a_question_is_not_searched():
     assert clean_question("5 < 6 و 7 > 3") == "5 < 6 و 7 > 3"  # not a tag
 
 
+def test_warm_pays_ahead_what_the_first_question_would(library, monkeypatch):
+    """`Library.warm` builds the spelling table and opens the int8 question graph, so the
+    first question (a worker's, in a burst) is no slower than the next."""
+    monkeypatch.setattr(library.retriever, "_model_spellings", None)
+    graph = library.retriever.encoder._quantized_graph
+    assert graph is not None
+    monkeypatch.setattr(graph, "_sessions", {})
+    library.warm()
+    assert library.retriever._model_spellings is not None and graph._sessions
+
+
+def test_quantized_questions_are_encoded_together_on_the_int8_graph(library, monkeypatch):
+    """A batch's `quantized` questions take one call on the int8 graph, the others one on
+    float32; the shed question finds the same answer, with a cosine of its own."""
+    real, calls = library.retriever.encoder, []
+
+    class Counting:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def encode_queries(self, texts, *, quantized=False):
+            calls.append((len(texts), quantized))
+            return real.encode_queries(texts, quantized=quantized)
+
+    monkeypatch.setattr(library.retriever, "encoder", Counting())
+    full, shed, other = library.search_many(
+        [
+            Query(MIGRATION_Q, 3),
+            Query(MIGRATION_Q, 3, quantized=True),
+            Query("أسعار النفط", 3, quantized=True),
+        ]
+    )
+    assert sorted(calls) == [(1, False), (2, True)]
+    assert isinstance(full, list) and isinstance(shed, list) and isinstance(other, list)
+    assert full[0].passage_id == shed[0].passage_id and other
+    assert full[0].dense_score is not None and shed[0].dense_score is not None
+    assert full[0].dense_score != shed[0].dense_score
+    assert shed[0].dense_score == pytest.approx(full[0].dense_score, abs=0.03)
+
+
 def test_a_batch_of_questions_is_answered_as_one_by_one_with_one_model_call_each_side(
     library, monkeypatch
 ):
