@@ -21,7 +21,7 @@ import logging
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from retrieval.errors import RetrievalError
 from retrieval.search import Query
@@ -43,6 +43,11 @@ SMOOTHING = 0.3  # weight of the newest full batch in the running cost per quest
 # Batches searched at once: while one runs Python (one core, the GIL), another's model work
 # can use the other core.
 WORKERS = 2
+# A batch is searched cheaper (see `SearchQueue._take`) when the queue is behind: questions are
+# left waiting once it is taken, or its oldest question has already waited this long
+# (seconds). The second test matters: with WORKERS batches in flight a take often empties the
+# queue in the middle of a burst. A lone question is taken at once, so it is never shed.
+SHED_AFTER = 0.25
 
 
 class Overloaded(Exception):
@@ -66,6 +71,7 @@ class Ticket:
 class _Waiting:
     query: Query
     future: asyncio.Future[list[Hit]]
+    since: float = field(default_factory=time.monotonic)
 
 
 class SearchQueue:
@@ -78,9 +84,11 @@ class SearchQueue:
         max_batch: int = MAX_BATCH,
         max_wait: float = MAX_WAIT,
         workers: int = WORKERS,
+        shed_after: float = SHED_AFTER,
     ) -> None:
-        if max_batch < 1 or workers < 1 or max_wait <= 0:
-            raise ValueError("max_batch and workers must be >= 1, max_wait > 0")
+        if max_batch < 1 or workers < 1 or max_wait <= 0 or shed_after < 0:
+            raise ValueError("max_batch and workers must be >= 1, max_wait > 0, shed_after >= 0")
+        self.shed_after = shed_after
         self._search_many = search_many
         self.max_batch = max_batch
         self.max_wait = max_wait
@@ -132,8 +140,11 @@ class SearchQueue:
 
     def _take(self) -> list[_Waiting]:
         """The next batch: one question per user, in turn, up to max_batch. When questions are
-        left waiting even so, the queue is behind: the batch sheds the model's answer-sentence
-        refinement (`Query.model_sentence`), a quarter of a question's cost."""
+        left waiting even so, or one of the batch has waited `shed_after` seconds, the queue is
+        behind: the batch sheds the model's answer-sentence refinement
+        (`Query.model_sentence`) and encodes its questions with the model's int8 variant
+        (`Query.quantized`), together half a question's cost in a search process
+        (benchmarks/shed.py gives what answers lose)."""
         batch: list[_Waiting] = []
         for user_id in list(self._users):
             if len(batch) >= self.max_batch:
@@ -143,9 +154,10 @@ class SearchQueue:
             if waiting:
                 self._users[user_id] = waiting  # back of the line
         self._queued -= len(batch)
-        if self._queued:
+        now = time.monotonic()
+        if self._queued or any(now - w.since >= self.shed_after for w in batch):
             for w in batch:
-                w.query = replace(w.query, model_sentence=False)
+                w.query = replace(w.query, model_sentence=False, quantized=True)
         return batch
 
     async def _work(self) -> None:

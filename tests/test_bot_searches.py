@@ -27,6 +27,7 @@ class FakeSearch:
 
     def __init__(self, block_first: bool = False) -> None:
         self.batches: list[list[str]] = []
+        self.queries: list[list[Query]] = []
         self.release = threading.Event()
         self.started = threading.Event()
         self.block_first = block_first
@@ -34,6 +35,7 @@ class FakeSearch:
 
     def __call__(self, queries: Sequence[Query]) -> list[list[Hit] | RetrievalError]:
         self.batches.append([q.question for q in queries])
+        self.queries.append(list(queries))
         self.started.set()
         if self.block_first and len(self.batches) == 1:
             assert self.release.wait(5)
@@ -68,6 +70,44 @@ async def test_questions_arriving_during_a_batch_are_searched_together_next() ->
     search.release.set()
     await asyncio.wait_for(asyncio.gather(first.result, *(t.result for t in later)), 5)
     assert [len(b) for b in search.batches] == [1, 4, 2]  # 6 waiting, batches of at most 4
+    await queue.close()
+
+
+async def test_a_queue_behind_sheds_the_answer_sentence_model_and_float32_encoding() -> None:
+    """A batch that leaves questions waiting is searched cheaper (no model in the answer
+    sentence, int8 question vectors); the batch that empties the queue, in full."""
+    search = FakeSearch(block_first=True)
+    queue = SearchQueue(search, max_batch=2, shed_after=60)  # none waits that long here
+    first = queue.submit(1, Query("أول"))
+    await _until(search.started)
+    later = [queue.submit(user, Query(f"سؤال {user}")) for user in range(2, 5)]
+    search.release.set()
+    await asyncio.wait_for(asyncio.gather(first.result, *(t.result for t in later)), 5)
+    shed = [[(q.model_sentence, q.quantized) for q in batch] for batch in search.queries]
+    # alone at first; then 3 waiting: a batch of 2 leaves one behind, the last empties the queue
+    assert shed == [[(True, False)], [(False, True), (False, True)], [(True, False)]]
+    await queue.close()
+
+
+async def test_a_question_that_waited_long_is_searched_cheaper_even_when_it_empties_the_queue() -> (
+    None
+):
+    """Mid-burst, with a batch in flight, a take can empty the queue: a question that has
+    already waited `shed_after` seconds is shed all the same; a fresh one is not."""
+    search = FakeSearch(block_first=True)
+    queue = SearchQueue(search, max_batch=4, workers=1, shed_after=0.2)
+    first = queue.submit(1, Query("أول"))
+    await _until(search.started)
+    waited = queue.submit(2, Query("انتظر"))
+    await asyncio.sleep(0.3)
+    search.release.set()
+    await asyncio.wait_for(asyncio.gather(first.result, waited.result), 5)
+    assert [(q.model_sentence, q.quantized) for q in search.queries[1]] == [(False, True)]
+    fresh = queue.submit(3, Query("جديد"))  # the queue is idle: taken at once
+    await asyncio.wait_for(fresh.result, 5)
+    assert [(q.model_sentence, q.quantized) for q in search.queries[2]] == [(True, False)]
+    with pytest.raises(ValueError):
+        SearchQueue(search, shed_after=-1)
     await queue.close()
 
 
