@@ -56,12 +56,15 @@ def migrate(engine: Engine) -> None:
     """Upgrade the database to the newest revision, in one transaction (PostgreSQL and SQLite
     both run DDL transactionally: a failed migration leaves the database as it was).
 
-    Processes migrating one database at once (replicas, a bot's search workers) take turns:
+    A database at the newest revision is only read. Processes migrating one database at once
+    (replicas, a bot's search workers) take turns:
     PostgreSQL by an advisory lock, SQLite by taking its write lock before reading the
     revision (`BEGIN IMMEDIATE`; Python's sqlite3 would otherwise run DDL outside any
     transaction, and two processes would both create the tables). A waiting SQLite process
     gives up after `_SQLITE_MIGRATION_WAIT_MS` (sqlite3.OperationalError "database is locked").
     """
+    if current_revision(engine) == head_revision():  # the usual start: no lock, no wait
+        return
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})

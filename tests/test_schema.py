@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import multiprocessing
 import sqlite3
-import time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import MetaData, func, inspect, select
 
 from bot.records import BotBase, QuestionStore, create_tables
+from corpus import schema
 from corpus.models import Article, Base, Passage
 from corpus.schema import current_revision, head_revision, migrate
 from corpus.store import create_db_engine, init_db, make_session_factory
@@ -122,10 +122,10 @@ INDEX_TABLES = {
 }
 
 
-def _migrate_when_released(url: str, go: Any) -> None:
-    go.wait(60)
+def _migrate_when_released(url: str, together: Any) -> None:
     engine = create_db_engine(url)
     try:
+        together.wait(60)  # every process has its engine: all migrate at the same moment
         migrate(engine)
     finally:
         engine.dispose()
@@ -136,12 +136,12 @@ def test_processes_migrating_a_new_sqlite_file_at_once_take_turns(tmp_path: Path
     "table already exists" or "database is locked", and the tables are made once."""
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     context = multiprocessing.get_context("spawn")
-    go = context.Event()
-    processes = [context.Process(target=_migrate_when_released, args=(url, go)) for _ in range(4)]
+    together = context.Barrier(4)
+    processes = [
+        context.Process(target=_migrate_when_released, args=(url, together)) for _ in range(4)
+    ]
     for process in processes:
         process.start()
-    time.sleep(1.0)  # let every process import and wait at the barrier
-    go.set()
     for process in processes:
         process.join(120)
     assert [p.exitcode for p in processes] == [0, 0, 0, 0]
@@ -151,6 +151,26 @@ def test_processes_migrating_a_new_sqlite_file_at_once_take_turns(tmp_path: Path
         with engine.connect() as connection:
             assert compare_metadata(MigrationContext.configure(connection), _models()) == []
     finally:
+        engine.dispose()
+
+
+def test_a_current_database_opens_while_another_process_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Starting against a database at the newest revision takes no write lock: a bot starts
+    while the CLI's ingest holds one (a migration would wait for it, here not at all)."""
+    path = tmp_path / "db.sqlite"
+    engine = create_db_engine(f"sqlite:///{path}")
+    migrate(engine)
+    monkeypatch.setattr(schema, "_SQLITE_MIGRATION_WAIT_MS", 0)
+    writer = sqlite3.connect(path, timeout=0)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        migrate(engine)  # would raise "database is locked" had it asked for the write lock
+        assert current_revision(engine) == head_revision()
+    finally:
+        writer.rollback()
+        writer.close()
         engine.dispose()
 
 
