@@ -284,7 +284,7 @@ class Retriever:
             dense = [
                 i
                 for i in texts
-                if queries[i].mode != "lexical" and queries[i].quantized is quantized
+                if queries[i].mode != "lexical" and bool(queries[i].quantized) == quantized
             ]
             if not dense:
                 continue
