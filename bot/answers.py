@@ -65,6 +65,7 @@ class Found:
     offset: int
     hits: list[Hit]
     recency: Recency | None = None  # a question asking for the newest news
+    quantized: bool = False  # searched with int8 question vectors (`Query.quantized`)
 
 
 @dataclass(frozen=True)
@@ -101,11 +102,14 @@ async def search(
     typing: Typing | None = None,
     notify: Notify | None = None,
     recency: Recency | None = None,
+    quantized: bool | None = None,
 ) -> Found | Refused:
     """Search for `text` on behalf of `user_id`: `count` hits (default: a page and a look at
     the next) from rank offset + 1, through the shared queue (bot/searches.py). Empty
     questions cost no rate-limit token; `notify` tells the asker when the wait will be long.
-    A question asking for the newest news (`recency`, else detected) gets them newest first."""
+    A question asking for the newest news (`recency`, else detected) gets them newest first.
+    `quantized`: search with int8 question vectors (True) or float32 (False), as an earlier
+    page of the question was; None lets a busy queue choose (`Found.quantized` says which)."""
     settings = state.settings
     question, truncated = prepare_question(text, settings.max_question_chars)
     empty = messages.EMPTY_QUESTION.format(example=messages.EXAMPLE_QUESTIONS[0])
@@ -128,9 +132,10 @@ async def search(
         explain=explain,
         recency=recency,
         min_relevance=settings.min_relevance,
+        quantized=bool(quantized),
     )
     try:
-        ticket = state.queue.submit(user_id, query)
+        ticket = state.queue.submit(user_id, query, pinned=quantized is not None)
     except Overloaded as busy:
         seconds = counted(max(1, math.ceil(busy.retry_after)), messages.SECONDS)
         return Refused(messages.BUSY.format(seconds=seconds), messages.TOAST_BUSY)
@@ -149,7 +154,7 @@ async def search(
     except RetrievalError:
         log.warning("search failed", exc_info=True)
         return Refused(messages.SEARCH_FAILED, messages.SEARCH_FAILED)
-    return Found(question, truncated, offset, list(hits), recency)
+    return Found(question, truncated, offset, list(hits), recency, ticket.query.quantized)
 
 
 async def _hits_with_typing(
@@ -208,6 +213,7 @@ async def answer(
             offset=0,
             truncated_at=truncated_at,
             dating=dating,
+            quantized=found.quantized,
         )
     await send(reply.html, reply.markup)
     record = QueryRecord(
@@ -225,19 +231,24 @@ async def answer(
     state.recorder.add(record)  # the answer is out: recorded in the background
 
 
-async def page(state: BotState, user_id: int, question_id: str, offset: int) -> Reply | Refused:
-    """Another page of an earlier question («المزيد» / «السابق»)."""
+async def page(
+    state: BotState, user_id: int, question_id: str, offset: int, quantized: bool = False
+) -> Reply | Refused:
+    """Another page of an earlier question («المزيد» / «السابق»), searched as its first page
+    was (`quantized`: with int8 question vectors)."""
     question = await asyncio.to_thread(state.questions.get, question_id)
     if question is None:
         return Refused(None, messages.TOAST_STALE)
-    found = await search(state, user_id, question, offset=offset)
+    found = await search(state, user_id, question, offset=offset, quantized=quantized)
     if isinstance(found, Refused):
         return found
     settings = state.settings
     if not select_relevant(found.hits, settings.top_k, settings.min_relevance, offset)[0]:
         return Refused(None, messages.TOAST_NO_MORE)
     dating = await _dating(state, found.recency) if found.recency else None
-    return compose_answer(settings, question_id, found.hits, offset=offset, dating=dating)
+    return compose_answer(
+        settings, question_id, found.hits, offset=offset, dating=dating, quantized=quantized
+    )
 
 
 async def latest(
@@ -278,9 +289,11 @@ def compose_answer(
     offset: int,
     truncated_at: int | None = None,
     dating: Dating | None = None,
+    quantized: bool = False,
 ) -> Reply:
     """The reply to a question (or a later page of it): relevant hits, or an honest "no"; a
-    question asking for the newest news (`dating`) gets them newest first, with their ages."""
+    question asking for the newest news (`dating`) gets them newest first, with their ages.
+    `quantized`: the hits were searched with int8 question vectors, and so will later pages."""
     shown, has_more = select_relevant(hits, settings.top_k, settings.min_relevance, offset)
     if shown:
         header = answer_header(dating, shown) if dating and offset == 0 else None
@@ -298,6 +311,7 @@ def compose_answer(
             offset=offset,
             page_size=settings.top_k,
             has_more=has_more,
+            quantized=quantized,
         )
         return Reply(html, markup, len(shown))
     on_topic = [h for h in hits[:CLOSEST_SHOWN] if shares_topic(h)]

@@ -54,7 +54,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _page(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, action: Page) -> None:
     """Show another page of results by editing the answer message."""
     state = get_state(context)
-    reply = await answers.page(state, query.from_user.id, action.question_id, action.offset)
+    reply = await answers.page(
+        state, query.from_user.id, action.question_id, action.offset, action.quantized
+    )
     if isinstance(reply, answers.Refused):
         await query.answer(reply.toast)
         return

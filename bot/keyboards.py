@@ -3,7 +3,9 @@
 Callback data is at most 64 bytes and comes back from the client untouched, so anyone can forge
 it: `parse_callback` accepts only the exact shapes below and returns None for anything else.
 
-    p|<qid>|<offset>   a page of results for question <qid> starting at <offset>
+    p|<qid>|<offset>[|q]  a page of results for question <qid> starting at <offset>; "q": the
+                       question was first searched with int8 vectors (a busy bot's), and its
+                       pages are too, so they rank alike and never repeat or skip a hit
     a|<article_id>     the whole article
     v|<qid>|<1 or 0>   feedback on the answer to <qid>
     x|<n>              ask example question n
@@ -29,7 +31,7 @@ BUTTON_TITLE_CHARS = 30
 MAX_OFFSET = 500
 _QID = r"[A-Za-z0-9_-]{10}"
 _PATTERNS = {
-    "p": re.compile(rf"p\|({_QID})\|(\d{{1,3}})", re.ASCII),
+    "p": re.compile(rf"p\|({_QID})\|(\d{{1,3}})(\|q)?", re.ASCII),
     "a": re.compile(r"a\|([1-9]\d{0,11})", re.ASCII),
     "v": re.compile(rf"v\|({_QID})\|([01])", re.ASCII),
     "x": re.compile(r"x\|(\d)", re.ASCII),
@@ -46,6 +48,7 @@ def new_question_id() -> str:
 class Page:
     question_id: str
     offset: int
+    quantized: bool = False  # searched as the first page was (`Query.quantized`)
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,7 @@ def parse_callback(data: str | None) -> Action | None:
     kind = data[0]
     if kind == "p":
         offset = int(match[2])
-        return Page(match[1], offset) if offset <= MAX_OFFSET else None
+        return Page(match[1], offset, match[3] is not None) if offset <= MAX_OFFSET else None
     if kind == "a":
         return FullArticle(int(match[1]))
     if kind == "v":
@@ -97,7 +100,7 @@ def parse_callback(data: str | None) -> Action | None:
 def encode(action: Action) -> str:
     """The callback data for an action (the inverse of `parse_callback`)."""
     if isinstance(action, Page):
-        return f"p|{action.question_id}|{action.offset}"
+        return f"p|{action.question_id}|{action.offset}" + ("|q" if action.quantized else "")
     if isinstance(action, FullArticle):
         return f"a|{action.article_id}"
     if isinstance(action, Vote):
@@ -124,8 +127,10 @@ def answer_keyboard(
     offset: int,
     page_size: int,
     has_more: bool,
+    quantized: bool = False,
 ) -> InlineKeyboardMarkup:
-    """A full-text button per (article id, title), then one row: 👍 / 👎, previous / more."""
+    """A full-text button per (article id, title), then one row: 👍 / 👎, previous / more
+    (pages searched as this one was: `quantized`)."""
     rows = [
         [_button(full_text_label(offset + i + 1, title), FullArticle(article_id))]
         for i, (article_id, title) in enumerate(articles)
@@ -136,10 +141,13 @@ def answer_keyboard(
     ]
     if offset > 0:
         last.append(
-            _button(messages.BUTTON_PREVIOUS, Page(question_id, max(offset - page_size, 0)))
+            _button(
+                messages.BUTTON_PREVIOUS,
+                Page(question_id, max(offset - page_size, 0), quantized),
+            )
         )
     if has_more and offset + page_size <= MAX_OFFSET:
-        last.append(_button(messages.BUTTON_MORE, Page(question_id, offset + page_size)))
+        last.append(_button(messages.BUTTON_MORE, Page(question_id, offset + page_size, quantized)))
     rows.append(last)
     return InlineKeyboardMarkup(rows)
 

@@ -65,12 +65,19 @@ class Ticket:
 
     wait: float
     result: asyncio.Future[list[Hit]]
+    _waiting: _Waiting
+
+    @property
+    def query(self) -> Query:
+        """The query as it is (or was) searched: a busy queue may shed some of its work."""
+        return self._waiting.query
 
 
 @dataclass
 class _Waiting:
     query: Query
     future: asyncio.Future[list[Hit]]
+    pinned: bool = False  # its Query.quantized is kept (a later page of a question)
     since: float = field(default_factory=time.monotonic)
 
 
@@ -107,21 +114,23 @@ class SearchQueue:
         """Questions waiting for a batch (the one being searched not counted)."""
         return self._queued
 
-    def submit(self, user_id: int, query: Query) -> Ticket:
-        """Queue `query` for `user_id`; raise Overloaded when it cannot be taken."""
+    def submit(self, user_id: int, query: Query, *, pinned: bool = False) -> Ticket:
+        """Queue `query` for `user_id`; raise Overloaded when it cannot be taken. `pinned`:
+        its `quantized` stays as given (pages of a question rank as its first page did)."""
         if self._closed:
             raise Overloaded(self.max_wait)
         wait = self._estimate(self._ahead(user_id) + 1)
         if wait > self.max_wait:
             raise Overloaded(wait - self.max_wait)  # once that much of the queue is done
         future: asyncio.Future[list[Hit]] = asyncio.get_running_loop().create_future()
-        self._users.setdefault(user_id, deque()).append(_Waiting(query, future))
+        waiting = _Waiting(query, future, pinned)
+        self._users.setdefault(user_id, deque()).append(waiting)
         self._queued += 1
         self._wake.set()
         self._tasks = [t for t in self._tasks if not t.done()]
         while len(self._tasks) < self.workers:
             self._tasks.append(asyncio.create_task(self._work(), name="search-worker"))
-        return Ticket(wait, future)
+        return Ticket(wait, future, waiting)
 
     def _ahead(self, user_id: int) -> int:
         """Questions searched before this user's next one: batches take one per user in turn,
@@ -139,25 +148,30 @@ class SearchQueue:
         return (left + position * cost) / self.workers
 
     def _take(self) -> list[_Waiting]:
-        """The next batch: one question per user, in turn, up to max_batch. When questions are
-        left waiting even so, or one of the batch has waited `shed_after` seconds, the queue is
-        behind: the batch sheds the model's answer-sentence refinement
-        (`Query.model_sentence`) and encodes its questions with the model's int8 variant
-        (`Query.quantized`), together half a question's cost in a search process
-        (benchmarks/shed.py gives what answers lose)."""
+        """The next batch: one question per user, in turn, up to max_batch. When users are
+        left waiting even so (the batch is full), or one of the batch has waited `shed_after`
+        seconds, the queue is behind: the batch sheds the model's answer-sentence refinement
+        (`Query.model_sentence`) and encodes its questions, pinned ones aside, with the
+        model's int8 variant (`Query.quantized`), together half a question's cost in a search
+        process (benchmarks/shed.py gives what answers lose). One user's own backlog is no
+        reason: a batch takes one question per user anyway."""
         batch: list[_Waiting] = []
+        taken: set[int] = set()
         for user_id in list(self._users):
             if len(batch) >= self.max_batch:
                 break
             waiting = self._users.pop(user_id)
             batch.append(waiting.popleft())
+            taken.add(user_id)
             if waiting:
                 self._users[user_id] = waiting  # back of the line
         self._queued -= len(batch)
         now = time.monotonic()
-        if self._queued or any(now - w.since >= self.shed_after for w in batch):
+        left_out = any(user_id not in taken for user_id in self._users)
+        if left_out or any(now - w.since >= self.shed_after for w in batch):
             for w in batch:
-                w.query = replace(w.query, model_sentence=False, quantized=True)
+                quantized = w.query.quantized if w.pinned else True
+                w.query = replace(w.query, model_sentence=False, quantized=quantized)
         return batch
 
     async def _work(self) -> None:

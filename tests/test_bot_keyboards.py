@@ -31,6 +31,7 @@ def test_question_ids_are_short_and_distinct() -> None:
     [
         Page("abcDEF_-12", 0),
         Page("abcDEF_-12", 500),
+        Page("abcDEF_-12", 3, quantized=True),
         FullArticle(1),
         FullArticle(999_999_999_999),
         Vote("abcDEF_-12", True),
@@ -54,6 +55,8 @@ def test_actions_round_trip(action: object) -> None:
         "p|abcDEF_-12|-1",
         "p|abcDEF_-12|501",
         "p|abcDEF_-12|1|x",
+        "p|abcDEF_-12|1|q|q",
+        "p|abcDEF_-12|1|",
         "p|abcDEF_-1!|0",
         "a|0",
         "a|-3",
@@ -93,6 +96,26 @@ def test_answer_keyboard_has_full_text_paging_and_feedback() -> None:
     assert len(rows[1][0].text) <= 40 and rows[2][0].text == f"📄 6. {messages.UNTITLED}"
     for data in datas:
         assert parse_callback(str(data)) is not None
+
+
+def test_pages_of_a_question_searched_with_int8_vectors_say_so() -> None:
+    """A busy bot's answer (int8 question vectors) links pages searched the same way, so they
+    rank alike: «المزيد» never repeats or skips a hit; a full answer's links say nothing."""
+    shed = answer_keyboard(
+        "abcDEF_-12", [(1, "ع")], offset=3, page_size=3, has_more=True, quantized=True
+    )
+    full = answer_keyboard("abcDEF_-12", [(1, "ع")], offset=3, page_size=3, has_more=True)
+    pages = [
+        [
+            parse_callback(str(b.callback_data))
+            for row in m.inline_keyboard
+            for b in row
+            if str(b.callback_data).startswith("p|")
+        ]
+        for m in (shed, full)
+    ]
+    assert pages[0] == [Page("abcDEF_-12", 0, True), Page("abcDEF_-12", 6, True)]
+    assert pages[1] == [Page("abcDEF_-12", 0), Page("abcDEF_-12", 6)]
 
 
 def test_first_and_last_pages_have_no_dead_buttons() -> None:

@@ -111,6 +111,40 @@ async def test_a_question_that_waited_long_is_searched_cheaper_even_when_it_empt
     await queue.close()
 
 
+async def test_one_users_backlog_on_an_idle_queue_is_searched_in_full() -> None:
+    """A batch takes one question per user: one user's three questions are three batches, and
+    none is shed for that (the queue is not behind; nobody else waits)."""
+    search = FakeSearch()
+    queue = SearchQueue(search, max_batch=16, workers=1, shed_after=60)
+    tickets = [queue.submit(1, Query(f"سؤال {n}")) for n in range(3)]
+    await asyncio.wait_for(asyncio.gather(*(t.result for t in tickets)), 5)
+    assert [len(b) for b in search.batches] == [1, 1, 1]
+    assert all(q.model_sentence and not q.quantized for b in search.queries for q in b)
+    assert not any(t.query.quantized for t in tickets)
+    await queue.close()
+
+
+async def test_a_pinned_page_keeps_its_encoding_when_the_batch_is_shed() -> None:
+    """Pages of a question are searched as its first page was: a shed batch leaves a pinned
+    query's `quantized` alone (either way), and the ticket says how each was searched."""
+    search = FakeSearch(block_first=True)
+    queue = SearchQueue(search, max_batch=4, workers=1, shed_after=0.2)
+    first = queue.submit(1, Query("أول"))
+    await _until(search.started)
+    asked = queue.submit(2, Query("سؤال جديد"))
+    page_full = queue.submit(3, Query("صفحة", offset=3), pinned=True)
+    page_shed = queue.submit(4, Query("صفحة أخرى", offset=3, quantized=True), pinned=True)
+    await asyncio.sleep(0.3)
+    search.release.set()
+    await asyncio.wait_for(
+        asyncio.gather(*(t.result for t in (first, asked, page_full, page_shed))), 5
+    )
+    assert [q.quantized for q in search.queries[1]] == [True, False, True]
+    assert [q.model_sentence for q in search.queries[1]] == [False, False, False]
+    assert asked.query.quantized and not page_full.query.quantized and page_shed.query.quantized
+    await queue.close()
+
+
 async def test_a_batch_takes_one_question_per_user_in_turn() -> None:
     search = FakeSearch(block_first=True)
     queue = SearchQueue(search, max_batch=3)
@@ -223,6 +257,20 @@ async def test_the_answer_path_warns_of_a_long_wait_and_refuses_past_capacity() 
     assert isinstance(refused, answers.Refused)
     assert refused.text == messages.BUSY.format(seconds="ثانية واحدة")
     assert refused.toast == messages.TOAST_BUSY
+    await state.queue.close()
+
+
+async def test_the_answer_path_reports_a_shed_search_and_pins_pages() -> None:
+    """A question first searched by a busy queue comes back `Found.quantized`; a later page asks
+    for the same encoding (pinned), whatever the queue's state."""
+    state = BotState(Settings(), RateLimiter(100))
+    search = FakeSearch()
+    state.searches = SearchQueue(search, workers=1, shed_after=0)  # every batch is behind
+    found = await answers.search(state, 1, "سؤال في زحمة")
+    assert isinstance(found, answers.Found) and found.quantized
+    page = await answers.search(state, 1, "سؤال في زحمة", offset=3, quantized=False)
+    assert isinstance(page, answers.Found) and not page.quantized
+    assert [q.quantized for b in search.queries for q in b] == [True, False]
     await state.queue.close()
 
 
