@@ -1,6 +1,6 @@
 """What a reader sees: the bot's replies captured through the emulator, rendered at phone width.
 
-    .venv/bin/python -m benchmarks.reading [--answerable 24] [--unanswerable 10]
+    .venv/bin/python -m benchmarks.reading [--answerable 24] [--unanswerable 100]
         [--data-dir data/bench-reading] [--out docs/reading] [--screenshots docs]
 
 (run as a module from the repository root: it drives the real bot process with the end-to-end
@@ -82,7 +82,13 @@ def capture(
 ) -> dict:
     """Every reply as `out/NAME.json`; returns which names are first answer pages etc."""
     users = count(2_000_001)
-    kinds: dict[str, list[str]] = {"answer": [], "no_answer": [], "more": [], "full": []}
+    kinds: dict[str, list[str]] = {
+        "answer": [],
+        "no_answer": [],
+        "more": [],
+        "more_refused": [],
+        "full": [],
+    }
     for i, question in enumerate(answerable):
         user = next(users)
         reply = ask(tg, question, user)
@@ -99,17 +105,23 @@ def capture(
             kinds["full"].append(f"{name}-full")
         more = [d for d in reply.callback_data if d.startswith("p|")]
         if more and len(kinds["more"]) < MORE_PAGES:  # the next page replaces the answer
-            tg.press_button(reply, more[0], user)
-            [page] = tg.wait_until(
-                lambda u=user, r=reply: [
+            pressed = tg.press_button(reply, more[0], user)
+
+            def page_or_toast(u: int = user, r: BotMessage = reply, q: str = pressed) -> object:
+                edited = [
                     m
                     for m in tg.bot_messages(u)
                     if m.message_id == r.message_id and m.edits > r.edits
-                ],
-                timeout=TIMEOUT,
-            )
-            save(out, f"{name}-more", page)
-            kinds["more"].append(f"{name}-more")
+                ]
+                toast = (tg.callback_answer(q) or {}).get("text")
+                return edited or toast  # a refusal (e.g. the page expired) is a toast, no edit
+
+            shown = tg.wait_until(page_or_toast, timeout=TIMEOUT, what="the «المزيد» page")
+            if isinstance(shown, list):
+                save(out, f"{name}-more", shown[0])
+                kinds["more"].append(f"{name}-more")
+            else:
+                kinds["more_refused"].append(f"{name}: {shown}")
         if i % 8 == 2:
             query_id = tg.send_inline_query(question, user_id=user)
             tg.wait_until(lambda q=query_id: tg.inline_answer(q) is not None, timeout=TIMEOUT)
@@ -172,6 +184,8 @@ def report(kinds: dict, figures: dict[str, dict[str, object]]) -> None:
             f"({fit / len(names):.0%})  visible chars median {statistics.median(chars):.0f}, "
             f"max {max(chars)}"
         )
+    if kinds["more_refused"]:
+        print(f"«المزيد» refused (a toast, no page): {'; '.join(kinds['more_refused'])}")
     answered, refused = kinds["unanswerable_answered"], kinds["unanswerable"]
     titled = kinds["unanswerable_with_titles"]
     print(
