@@ -379,9 +379,7 @@ def quantize_onnx(folder: Path) -> Path:
         written = {p.name for p in work.iterdir()}
         if written != {ONNX_INT8_FILE, ONNX_INT8_DATA}:
             raise ConversionError(f"quantization wrote {sorted(written)}")
-        for name in (ONNX_INT8_DATA, ONNX_INT8_FILE):  # the graph last: its presence means done
-            os.chmod(work / name, 0o644)
-            os.replace(work / name, folder / name)
+        _move_graph(work, folder, ONNX_INT8_FILE, ONNX_INT8_DATA)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return folder / ONNX_INT8_FILE
@@ -436,12 +434,18 @@ def export_onnx(folder: Path) -> Path:
             all_tensors_to_one_file=True,
             location=ONNX_DATA,
         )
-        for name in (ONNX_DATA, ONNX_FILE):  # the graph last: its presence means done
-            os.chmod(work / name, 0o644)
-            os.replace(work / name, folder / name)
+        _move_graph(work, folder, ONNX_FILE, ONNX_DATA)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return folder / ONNX_FILE
+
+
+def _move_graph(work: Path, folder: Path, graph: str, data: str) -> None:
+    """Move a graph and its weights file from `work` into `folder`, the graph last: its
+    presence means the pair is complete (`_graph_complete`)."""
+    for name in (data, graph):
+        os.chmod(work / name, 0o644)
+        os.replace(work / name, folder / name)
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
