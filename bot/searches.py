@@ -43,10 +43,10 @@ SMOOTHING = 0.3  # weight of the newest full batch in the running cost per quest
 # Batches searched at once: while one runs Python (one core, the GIL), another's model work
 # can use the other core.
 WORKERS = 2
-# A batch is searched cheaper (see `SearchQueue._take`) when the queue is behind: questions are
-# left waiting once it is taken, or its oldest question has already waited this long
-# (seconds). The second test matters: with WORKERS batches in flight a take often empties the
-# queue in the middle of a burst. A lone question is taken at once, so it is never shed.
+# A batch is searched cheaper (see `SearchQueue._take`) when the queue is behind: users are
+# left out of a full batch, or its oldest question has already waited this long (seconds).
+# The second test matters: with WORKERS batches in flight a take often empties the queue in
+# the middle of a burst. A lone question taken by an idle worker is never shed.
 SHED_AFTER = 0.25
 
 

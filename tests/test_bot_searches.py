@@ -5,15 +5,19 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Sequence
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from aiolimiter import AsyncLimiter
 
-from bot import answers, messages
+from bot import answers, callbacks, messages
 from bot.ratelimit import RateLimiter
+from bot.records import create_tables
 from bot.searches import Overloaded, SearchQueue
 from bot.settings import Settings
-from bot.state import BotState
+from bot.state import STATE_KEY, BotState
+from corpus.store import create_db_engine, init_db
 from retrieval.errors import EmptyQuery, IndexNotReady, RetrievalError
 from retrieval.search import Query
 from retrieval.types import Hit
@@ -336,3 +340,62 @@ async def test_typing_is_shown_only_for_a_wait_a_reader_notices(
     done = await asyncio.wait_for(asyncio.gather(*burst), 5)
     assert all(isinstance(f, answers.Found) and f.hits for f in done) and typed == [1, 1]
     await state.queue.close()
+
+
+class _PagedSearch:
+    """Every query gets k hits ranked from offset + 1; records the queries as searched."""
+
+    def __init__(self) -> None:
+        self.queries: list[Query] = []
+
+    def __call__(self, queries: Sequence[Query]) -> list[list[Hit] | RetrievalError]:
+        self.queries += list(queries)
+        return [[make_hit(q.offset + i + 1) for i in range(q.k)] for q in queries]
+
+
+def _page_buttons(markup: object) -> list[str]:
+    rows = markup.inline_keyboard  # type: ignore[attr-defined]
+    return [str(b.callback_data) for row in rows for b in row if str(b.callback_data)[:2] == "p|"]
+
+
+async def test_a_shed_answers_pages_are_searched_as_it_was_through_the_buttons(
+    tmp_path: Path,
+) -> None:
+    """Through the real answer and button paths: an answer searched by a busy queue (int8)
+    offers «المزيد» marked `|q`; pressing it searches int8 again (pinned) and keeps the mark;
+    a button from before this release (no mark) is searched with float32."""
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'bot.db'}")
+    init_db(engine)
+    state = BotState(Settings(top_k=3), RateLimiter(100))
+    state.records = create_tables(engine)
+    search = _PagedSearch()
+    state.searches = SearchQueue(search, workers=1, shed_after=0)  # every batch is behind
+    sent: list[object] = []
+
+    async def send(html: str, markup: object) -> None:
+        sent.append(markup)
+
+    await answers.answer(state, 1, "private", "سؤال في زحمة", send)
+    [more] = _page_buttons(sent[0])
+    assert more.endswith("|3|q")
+    edits: list[object] = []
+
+    async def edit(html: str, reply_markup: object = None) -> None:
+        edits.append(reply_markup)
+
+    async def toast(text: str | None = None) -> None:
+        pass
+
+    query = SimpleNamespace(
+        data=more, from_user=SimpleNamespace(id=1), edit_message_text=edit, answer=toast
+    )
+    context = SimpleNamespace(bot_data={STATE_KEY: state})
+    await callbacks.on_button(SimpleNamespace(callback_query=query), context)  # type: ignore[arg-type]
+    assert search.queries[-1].offset == 3 and search.queries[-1].quantized
+    assert _page_buttons(edits[-1]) and all(p.endswith("|q") for p in _page_buttons(edits[-1]))
+    query.data = more.removesuffix("|q")
+    await callbacks.on_button(SimpleNamespace(callback_query=query), context)  # type: ignore[arg-type]
+    assert not search.queries[-1].quantized
+    assert not any(p.endswith("|q") for p in _page_buttons(edits[-1]))
+    await state.queue.close()
+    engine.dispose()
