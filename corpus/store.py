@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import sqlite3
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -40,12 +42,26 @@ def create_db_engine(url: str) -> Engine:
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             # WAL lets the bot read while the CLI ingests; ON DELETE CASCADE needs foreign_keys.
             if not in_memory:
-                cursor.execute("PRAGMA journal_mode=WAL")
+                _wal(cursor)
             cursor.execute("PRAGMA foreign_keys=ON")
         finally:
             cursor.close()
 
     return engine
+
+
+def _wal(cursor: Any, attempts: int = 100) -> None:
+    """Switch a SQLite file to WAL. Processes opening one new file at once can find it
+    "locked" even within busy_timeout (SQLite skips the busy handler where waiting could
+    deadlock): try again, every 50 ms, up to `attempts` times."""
+    for attempt in range(attempts):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05)
 
 
 @contextlib.contextmanager
