@@ -5,7 +5,7 @@ it: `parse_callback` accepts only the exact shapes below and returns None for an
 
     p|<qid>|<offset>[|q]  a page of results for question <qid> starting at <offset>; "q": the
                        question was first searched with int8 vectors (a busy bot's), and its
-                       pages are too, so they rank alike and never repeat or skip a hit
+                       pages are too, so they are ranked as the first page was
     a|<article_id>     the whole article
     v|<qid>|<1 or 0>   feedback on the answer to <qid>
     x|<n>              ask example question n

@@ -40,7 +40,7 @@ ONNX_DATA = "model.onnx.data"
 # channel; `quantize_onnx`): what a bot behind on its questions encodes them with
 # (`retrieval.search.Query.quantized`). On this 2-core machine, one thread, batches of 16 load
 # questions in passes of 8: 9.8 ms a question against 15.1; cosine to the float32 vectors 0.995
-# mean, 0.990 least (one run of a one-off script; benchmarks/query_encoding.py measures both).
+# mean, 0.990 least (one run of a one-off script; `python -m benchmarks.shed` measures both).
 ONNX_INT8_FILE = "model-int8.onnx"
 ONNX_INT8_DATA = "model-int8.onnx.data"
 _QK = 32  # values per Q4_0 block
