@@ -6,6 +6,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
@@ -17,7 +18,9 @@ from corpus.columns import utc_now
 from corpus.split import content_sentences, sentence_layout
 from corpus.store import article_bodies, newest_passages, newest_published, passage_views
 from corpus.types import PassageView
+from retrieval.ahead import lexical_ahead
 from retrieval.arabic import strip_marks
+from retrieval.backends.base import Ranked
 from retrieval.dedupe import group_duplicates
 from retrieval.encoder import Encoder
 from retrieval.errors import EmptyQuery, IndexNotReady, RetrievalError
@@ -165,15 +168,18 @@ class Retriever:
         pages: dict[int, list[Hit]] = {}
         with version.reading():  # one database connection for the batch, where there is one
             version.refresh()  # serve what builds committed since the last question
+            ahead = self._lexical_ahead(version, texts, queries, reference)
             vectors = self._encode_questions(version, texts, queries)
             for i, text in texts.items():
                 query = queries[i]
                 if query.recency is not None and reference is not None:
                     pages[i] = self._newest_relevant(
-                        version, text, vectors.get(i), query, query.recency, reference
+                        version, text, vectors.get(i), query, query.recency, reference, ahead.get(i)
                     )
                     continue
-                ranked, dense_scores = self._rank(version, text, vectors.get(i), query.mode)
+                ranked, dense_scores = self._rank(
+                    version, text, vectors.get(i), query.mode, lexical=ahead.get(i)
+                )
                 wanted = query.offset + query.k
                 hits = self._assemble(
                     version,
@@ -297,6 +303,25 @@ class Retriever:
             vectors.update(zip(dense, encoded, strict=True))
         return vectors
 
+    def _lexical_ahead(
+        self,
+        version: ServedIndex,
+        texts: dict[int, str],
+        queries: Sequence[Query],
+        reference: datetime | None,
+    ) -> dict[int, Future[Ranked]]:
+        """The batch's BM25 searches, started on a thread of their own (`lexical_ahead`) when
+        the model has questions to encode meanwhile; {} when it has none (`_rank` then
+        searches in this thread)."""
+        if all(queries[i].mode == "lexical" for i in texts):
+            return {}
+        jobs = {
+            i: (text, RECENT_CANDIDATES if queries[i].recency and reference else CANDIDATES)
+            for i, text in texts.items()
+            if _searched_mode(text, queries[i].mode) != "dense"
+        }
+        return lexical_ahead(version, jobs)
+
     def _rank(
         self,
         version: ServedIndex,
@@ -304,21 +329,16 @@ class Retriever:
         query_vector: np.ndarray | None,
         mode: Mode,
         n: int = CANDIDATES,
+        lexical: Future[Ranked] | None = None,
     ) -> tuple[list[tuple[int, float]], dict[int, float]]:
+        """Candidates best first and the dense side's cosines; `lexical`: this question's BM25
+        ranking (of `n`), when it was started ahead."""
         dense = version.dense_search(query_vector, n) if query_vector is not None else []
-        if mode == "hybrid" and not is_arabic(text):
-            # The BM25 analyzer is Arabic: on a public set of English questions over Arabic
-            # paragraphs fusing it in cost 10 points of recall@1. (On this project's 16 English
-            # questions, benchmarks/gate.py, it gained one: too few to overrule that.)
-            mode = "dense"
-        lexical = version.lexical.search(text, n) if mode != "dense" else []
+        mode = _searched_mode(text, mode)
         if mode == "dense":
-            ranked = dense
-        elif mode == "lexical":
-            ranked = lexical
-        else:
-            ranked = fuse(dense, lexical)
-        return ranked, dict(dense)
+            return dense, dict(dense)
+        found = list(lexical.result()) if lexical is not None else version.lexical.search(text, n)
+        return (found if mode == "lexical" else fuse(dense, found)), dict(dense)
 
     def _assemble(
         self,
@@ -366,13 +386,14 @@ class Retriever:
         query: Query,
         recency: Recency,
         reference: datetime,
+        lexical: Future[Ranked] | None = None,
     ) -> list[Hit]:
         """A page of a recency question: its relevant hits newest first (recency.newest_first)
         among the topic's best RECENT_POOL articles and the newest articles the model finds
         close enough to be relevant."""
         span = recency.window.span(reference) if recency.window else None
         ranked, dense_scores = self._rank(
-            version, text, query_vector, query.mode, RECENT_CANDIDATES
+            version, text, query_vector, query.mode, RECENT_CANDIDATES, lexical
         )
         wanted = query.offset + query.k
         pool = RECENT_POOL if query_vector is not None else wanted
@@ -540,3 +561,11 @@ def _hit(view: PassageView, score: float, dense_score: float | None) -> Hit:
         text=view.text,
         dense_score=dense_score,
     )
+
+
+def _searched_mode(text: str, mode: Mode) -> Mode:
+    """The mode a question is searched in: hybrid questions not in Arabic go dense only. The
+    BM25 analyzer is Arabic: on a public set of English questions over Arabic paragraphs fusing
+    it in cost 10 points of recall@1. (On this project's 16 English questions,
+    benchmarks/gate.py, it gained one: too few to overrule that.)"""
+    return "dense" if mode == "hybrid" and not is_arabic(text) else mode

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from retrieval.errors import EmptyQuery
@@ -206,3 +208,50 @@ def test_a_batch_of_questions_is_answered_as_one_by_one_with_one_model_call_each
         )
     assert calls[0] == ("questions", 3)  # the empty question never reaches the model
     assert [kind for kind, _ in calls[1:]] in ([], ["sentences"])
+
+
+def test_bm25_runs_while_the_model_encodes_the_questions(library, monkeypatch):
+    """A hybrid batch's BM25 searches start before its questions are encoded, on a thread of
+    their own (retrieval/ahead.py): the encoder here waits for BM25 to have run and would time
+    out if BM25 waited for it. The hits are those of a search without the overlap."""
+    questions = [MIGRATION_Q, "أسعار النفط", "what did the two sides agree on migration?"]
+    expected = [library.search(q, 3) for q in questions]
+    version, real = library.retriever.version, library.retriever.encoder
+    lexical, started, seen = version.lexical, threading.Event(), []
+
+    class Lexical:
+        def __getattr__(self, name):
+            return getattr(lexical, name)
+
+        def search(self, query, k):
+            seen.append((query, k))
+            started.set()
+            return lexical.search(query, k)
+
+    class Waiting:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def encode_queries(self, texts, *, quantized=False):
+            assert started.wait(timeout=20), "BM25 had not started when the model ran"
+            return real.encode_queries(texts, quantized=quantized)
+
+    monkeypatch.setattr(version, "lexical", Lexical())
+    monkeypatch.setattr(library.retriever, "encoder", Waiting())
+    found = library.search_many([Query(q, 3) for q in questions])
+    assert [[h.passage_id for h in hits] for hits in found] == [
+        [h.passage_id for h in hits] for hits in expected
+    ]
+    assert [q for q, _ in seen] == questions[:2]  # the English question is searched dense only
+
+
+def test_a_failed_bm25_search_fails_the_batch_with_its_error(library, monkeypatch):
+    version = library.retriever.version
+
+    class Broken:
+        def search(self, query, k):
+            raise RuntimeError("the lexical index is unreadable")
+
+    monkeypatch.setattr(version, "lexical", Broken())
+    with pytest.raises(RuntimeError, match="unreadable"):
+        library.search_many([Query(MIGRATION_Q, 3), Query("أسعار النفط", 3)])
