@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import threading
 import time
 from collections import Counter
@@ -101,11 +100,6 @@ def _set_meta(connection: Connection, values: Mapping[str, object]) -> None:
     )
 
 
-def idf(total: int, df: int) -> float:
-    """Lucene's BM25 idf, as the embedded backend uses it."""
-    return math.log(1.0 + (total - df + 0.5) / (df + 0.5))
-
-
 class Reads:
     """Connections for searches. Within `batch()` one connection per thread serves every read
     of that batch: a question makes about eight, and each checkout costs a round trip of its
@@ -156,28 +150,24 @@ class PgLexical:
         length_sum = int(meta.get("lexical_terms_sum", 0))
         if total <= 0:
             return []
+        # One round trip: each term's idf, Lucene's ln(1 + (N - df + 0.5) / (df + 0.5)) as the
+        # embedded backend's, is computed in the join from its df.
         with self.reads.connect() as connection:
-            dfs: dict[str, int] = dict(
-                connection.execute(
-                    text("SELECT term, df FROM lexical_terms WHERE term = ANY(:terms)"),
-                    {"terms": list(counts)},
-                ).all()
-            )
-            known = [term for term in counts if dfs.get(term, 0) > 0]
-            if not known:
-                return []
-            weights = [idf(total, dfs[term]) * counts[term] for term in known]
             rows = connection.execute(
                 text(
-                    "SELECT p.passage_id, sum(q.w * p.tf * :k1p / "
+                    "SELECT p.passage_id, sum(q.n * "
+                    "ln(1.0 + (CAST(:total AS float8) - t.df + 0.5) / (t.df + 0.5)) "
+                    "* p.tf * :k1p / "
                     "(p.tf + :k1 * (1 - :b + :b * p.terms / :avgdl))) AS score "
-                    "FROM unnest(CAST(:terms AS text[]), CAST(:weights AS float8[])) "
-                    "AS q(term, w) JOIN lexical_postings p ON p.term = q.term "
+                    "FROM unnest(CAST(:terms AS text[]), CAST(:counts AS float8[])) AS q(term, n) "
+                    "JOIN lexical_terms t ON t.term = q.term AND t.df > 0 "
+                    "JOIN lexical_postings p ON p.term = q.term "
                     "GROUP BY p.passage_id ORDER BY score DESC, p.passage_id LIMIT :k"
                 ),
                 {
-                    "terms": known,
-                    "weights": weights,
+                    "terms": list(counts),
+                    "counts": [float(n) for n in counts.values()],
+                    "total": float(total),
                     "k1": K1,
                     "k1p": K1 + 1.0,
                     "b": B,
