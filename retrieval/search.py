@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 import unicodedata
@@ -18,7 +19,7 @@ from corpus.columns import utc_now
 from corpus.split import content_sentences, sentence_layout
 from corpus.store import article_bodies, newest_passages, newest_published, passage_views
 from corpus.types import PassageView
-from retrieval.ahead import lexical_ahead
+from retrieval.ahead import drop, lexical_ahead, take
 from retrieval.arabic import strip_marks
 from retrieval.backends.base import Ranked
 from retrieval.dedupe import group_duplicates
@@ -166,9 +167,12 @@ class Retriever:
             return [r if r is not None else [] for r in results]
         version = self.version
         pages: dict[int, list[Hit]] = {}
-        with version.reading():  # one database connection for the batch, where there is one
+        # One database connection for the batch, where there is one; BM25 started ahead uses a
+        # second, and a job it has not started when needed is searched here instead.
+        with version.reading(), contextlib.ExitStack() as stack:
             version.refresh()  # serve what builds committed since the last question
             ahead = self._lexical_ahead(version, texts, queries, reference)
+            stack.callback(drop, ahead)  # a failed batch leaves no searches running for it
             vectors = self._encode_questions(version, texts, queries)
             for i, text in texts.items():
                 query = queries[i]
@@ -337,7 +341,11 @@ class Retriever:
         mode = _searched_mode(text, mode)
         if mode == "dense":
             return dense, dict(dense)
-        found = list(lexical.result()) if lexical is not None else version.lexical.search(text, n)
+        found = (
+            list(take(lexical, lambda: version.lexical.search(text, n)))
+            if lexical is not None
+            else version.lexical.search(text, n)
+        )
         return (found if mode == "lexical" else fuse(dense, found)), dict(dense)
 
     def _assemble(

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from retrieval.ahead import lexical_ahead
+from retrieval.ahead import drop, lexical_ahead, take
 
 
 class Lexical:
@@ -25,13 +25,18 @@ class Lexical:
 
 
 class Version:
-    def __init__(self, lexical: Lexical, reading_fails: bool = False) -> None:
+    def __init__(
+        self, lexical: Lexical, reading_fails: bool = False, gate: threading.Event | None = None
+    ) -> None:
         self.lexical = lexical
         self.reading_fails = reading_fails
+        self.gate = gate  # reading waits for it: a pool with no connection free
         self.readings = 0
 
     @contextlib.contextmanager
     def reading(self):
+        if self.gate is not None:
+            assert self.gate.wait(timeout=10)
         if self.reading_fails:
             raise ConnectionError("no connection")
         self.readings += 1
@@ -70,3 +75,31 @@ def test_no_jobs_start_no_thread():
     before = threading.active_count()
     assert lexical_ahead(Version(Lexical()), {}) == {}
     assert threading.active_count() == before
+
+
+def test_a_job_not_started_is_searched_by_the_caller_and_skipped_by_the_thread():
+    """The thread waits for a connection (a full pool the caller's batch helps to fill): the
+    caller takes its job back instead of waiting, and the thread later runs only the rest."""
+    lexical, gate = Lexical(), threading.Event()
+    futures = lexical_ahead(Version(lexical, gate=gate), {0: ("أ", 50), 1: ("ب", 50)})
+    assert take(futures[0], lambda: [(7, 7.0)]) == [(7, 7.0)]
+    gate.set()
+    assert take(futures[1], lambda: [(8, 8.0)]) in ([(1, 50.0)], [(8, 8.0)])
+    _join_threads()
+    assert ("أ", 50) not in lexical.asked
+
+
+def _join_threads() -> None:
+    for thread in threading.enumerate():
+        if thread.name == "sanad-bm25":
+            thread.join(timeout=5)
+
+
+def test_dropped_jobs_are_not_searched():
+    lexical, gate = Lexical(), threading.Event()
+    futures = lexical_ahead(Version(lexical, gate=gate), {0: ("أ", 50), 1: ("ب", 50)})
+    drop(futures)
+    gate.set()
+    assert all(f.cancelled() for f in futures.values())
+    _join_threads()
+    assert lexical.asked == []
