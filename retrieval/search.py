@@ -320,6 +320,7 @@ class Retriever:
         if all(queries[i].mode == "lexical" for i in texts):
             return {}
         jobs = {
+            # n as `_rank` gets it: search_many's recency questions go deeper (_newest_relevant)
             i: (text, RECENT_CANDIDATES if queries[i].recency and reference else CANDIDATES)
             for i, text in texts.items()
             if _searched_mode(text, queries[i].mode) != "dense"
@@ -341,11 +342,11 @@ class Retriever:
         mode = _searched_mode(text, mode)
         if mode == "dense":
             return dense, dict(dense)
-        found = (
-            list(take(lexical, lambda: version.lexical.search(text, n)))
-            if lexical is not None
-            else version.lexical.search(text, n)
-        )
+
+        def search() -> Ranked:
+            return version.lexical.search(text, n)
+
+        found = take(lexical, search) if lexical is not None else search()
         return (found if mode == "lexical" else fuse(dense, found)), dict(dense)
 
     def _assemble(
