@@ -122,7 +122,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BACKENDS = (DEFAULT_BACKEND, PGVECTOR)
 # hnsw.ef_search values measured: pgvector's default, the product's and others up to 1000, the
 # largest pgvector allows
-EF_VALUES = tuple(sorted({40, 100, 200, 400, 800, 1000, EF_SEARCH}))
+EF_VALUES = tuple(sorted({40, 100, 200, 400, 500, 600, 800, 1000, EF_SEARCH}))
 RECALL_K = 10
 ENCODE_BATCH = 64  # the real-vector set: short texts, larger batches than EMBED_BATCH
 INSERT_BATCH = 1000

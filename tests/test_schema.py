@@ -87,7 +87,7 @@ def _counts(path: Path) -> dict[str, int]:
         return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in RELEASE}
 
 
-@pytest.mark.parametrize("revision", ["0001", "0002"])
+@pytest.mark.parametrize("revision", ["0001", "0002", "0005"])
 def test_every_revision_downgrades_and_upgrades_again(tmp_path: Path, revision: str) -> None:
     from alembic import command
 
@@ -225,3 +225,75 @@ def test_postgres_release_database_upgrades_without_losing_rows(postgres_url: st
             session.scalar(select(func.count(Passage.id))),
         )
     assert after == before
+
+
+@pytest.mark.postgres
+def test_postgres_hnsw_graph_is_rebuilt_denser_keeping_every_vector(postgres_url: str) -> None:
+    """0006 rebuilds passage_vectors_hnsw with m 24 over the rows already there (and 16 again
+    on the way down); searches keep using the graph."""
+    import numpy as np
+    from alembic import command
+    from pgvector.psycopg import register_vector
+
+    from corpus.ingest import ingest_records, parse_document
+    from corpus.schema import _config
+    from tests.conftest import DEMO
+
+    engine = create_db_engine(postgres_url)
+    with engine.begin() as connection:
+        command.upgrade(_config(connection), "0005")
+    records, problems = parse_document("demo.jsonl", DEMO.read_bytes())
+    assert not problems
+    with make_session_factory(engine)() as session:
+        ingest_records(session, records, lambda title, text: False)
+        ids = list(session.scalars(select(Passage.id).order_by(Passage.id)))
+    vectors = np.random.default_rng(0).standard_normal((len(ids), 384)).astype(np.float32)
+
+    def graph() -> str:
+        with engine.connect() as connection:
+            return str(
+                connection.exec_driver_sql(
+                    "SELECT pg_get_indexdef('passage_vectors_hnsw'::regclass)"
+                ).scalar_one()
+            )
+
+    def nearest(vector: np.ndarray) -> int:
+        with engine.begin() as connection:
+            register_vector(connection.connection.dbapi_connection)
+            connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+            plan = connection.exec_driver_sql(
+                "EXPLAIN SELECT passage_id FROM passage_vectors "
+                "ORDER BY embedding <=> %(q)s LIMIT 1",
+                {"q": vector},
+            ).all()
+            assert "passage_vectors_hnsw" in " ".join(row[0] for row in plan)
+            return int(
+                connection.exec_driver_sql(
+                    "SELECT passage_id FROM passage_vectors ORDER BY embedding <=> %(q)s LIMIT 1",
+                    {"q": vector},
+                ).scalar_one()
+            )
+
+    with engine.begin() as connection:
+        register_vector(connection.connection.dbapi_connection)
+        connection.connection.dbapi_connection.cursor().executemany(
+            "INSERT INTO passage_vectors (passage_id, embedding) VALUES (%s, %s)",
+            list(zip(ids, vectors, strict=True)),
+        )
+    assert "m='16'" in graph()
+    migrate(engine)
+    assert current_revision(engine) == head_revision()
+    assert "m='24'" in graph() and "ef_construction='200'" in graph()
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM passage_vectors").scalar() == len(
+            ids
+        )
+    assert [nearest(vectors[i]) for i in (0, len(ids) // 2, len(ids) - 1)] == [
+        ids[0],
+        ids[len(ids) // 2],
+        ids[-1],
+    ]
+    with engine.begin() as connection:
+        command.downgrade(_config(connection), "0005")
+    assert "m='16'" in graph()
+    assert nearest(vectors[1]) == ids[1]
