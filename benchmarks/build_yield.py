@@ -29,8 +29,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from benchmarks.load import question_list
 from benchmarks.queue_capacity import bundled_library
 from retrieval.library import Library
+from retrieval.query import Query
 from retrieval.readers import DEFAULT_YIELD, NO_YIELD, YieldPolicy
-from retrieval.search import Query
 
 MAX_BATCH = 16
 QUESTIONS = question_list()

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from retrieval.encoder import load_encoder
 from retrieval.evaluate import load_squad, prepare_library
-from retrieval.search import MODES
+from retrieval.query import MODES
 from retrieval.settings import LibrarySettings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

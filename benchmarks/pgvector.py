@@ -115,7 +115,7 @@ from retrieval.backends.postgres import EF_SEARCH, index_engine
 from retrieval.encoder import Encoder, load_encoder
 from retrieval.fusion import CANDIDATES
 from retrieval.library import Library
-from retrieval.search import MODES
+from retrieval.query import MODES
 from retrieval.settings import LibrarySettings
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -27,7 +27,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from benchmarks.load import question_list
 from bot.searches import Overloaded, SearchQueue
 from retrieval.library import Library
-from retrieval.search import Query
+from retrieval.query import Query
 from retrieval.settings import LibrarySettings
 
 TOP_K = 3

@@ -59,7 +59,7 @@ from retrieval.encoder import Encoder, load_encoder
 from retrieval.evaluate import load_squad
 from retrieval.index import EMBED_BATCH, IndexInput, embedding_text
 from retrieval.library import Library
-from retrieval.search import MODES, Mode
+from retrieval.query import MODES, Mode
 from retrieval.settings import LibrarySettings
 from retrieval.types import ArticleRecord
 

@@ -37,7 +37,7 @@ from retrieval.encoder import load_encoder
 from retrieval.evaluate import Outcome, ask_question, load_squad, metrics, prepare_library
 from retrieval.gate import MIN_RELEVANCE
 from retrieval.library import Library
-from retrieval.search import Query
+from retrieval.query import Query
 from retrieval.settings import LibrarySettings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -27,8 +27,8 @@ from bot.searches import Overloaded, Ticket
 from bot.settings import Settings
 from bot.state import BotState
 from retrieval.errors import EmptyQuery, IndexNotReady, RetrievalError, StoreUnavailable
+from retrieval.query import Query
 from retrieval.recency import Recency, about, detect
-from retrieval.search import Query
 from retrieval.types import Hit
 
 log = logging.getLogger(__name__)

@@ -30,7 +30,7 @@ from bot.searches import SearchQueue
 from bot.settings import Settings, SettingsError
 from bot.state import STATE_KEY, BotState
 from retrieval.errors import RetrievalError
-from retrieval.search import Query
+from retrieval.query import Query
 from retrieval.types import Hit
 from retrieval.workers import NotStarted, SearchProcesses
 

@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from retrieval.errors import RetrievalError
-from retrieval.search import Query
+from retrieval.query import Query
 from retrieval.types import Hit
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from telegram.constants import FloodLimit
 
 from bot.searches import MAX_BATCH, MAX_WAIT, WORKERS
 from retrieval.gate import MIN_RELEVANCE
-from retrieval.search import MAX_QUESTION_CHARS, MODES, Mode
+from retrieval.query import MAX_QUESTION_CHARS, MODES, Mode
 from retrieval.settings import EnvSettings, LibrarySettings, SettingsError
 from retrieval.workers import PROCESSES as SEARCH_PROCESSES
 

@@ -20,9 +20,9 @@ from retrieval.errors import EmptyQuery, RetrievalError
 from retrieval.gate import MIN_RELEVANCE
 from retrieval.library import Library
 from retrieval.logs import setup_logging
+from retrieval.query import MODES, Mode, Query
 from retrieval.recency import detect
 from retrieval.render import render_hits_text
-from retrieval.search import MODES, Mode, Query
 from retrieval.settings import LibrarySettings, SettingsError
 from retrieval.types import Hit
 

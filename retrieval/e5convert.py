@@ -38,7 +38,7 @@ ONNX_FILE = "model.onnx"
 ONNX_DATA = "model.onnx.data"
 # The graph again with its MatMul weights in int8 (ONNX Runtime dynamic quantization, per output
 # channel; `quantize_onnx`): what a bot behind on its questions encodes them with
-# (`retrieval.search.Query.quantized`). On this 2-core machine, one thread, batches of 16 load
+# (`retrieval.query.Query.quantized`). On this 2-core machine, one thread, batches of 16 load
 # questions in passes of 8: 9.8 ms a question against 15.1; cosine to the float32 vectors 0.995
 # mean, 0.990 least (one run of a one-off script; `python -m benchmarks.shed` measures both).
 ONNX_INT8_FILE = "model-int8.onnx"

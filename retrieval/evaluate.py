@@ -21,7 +21,7 @@ from retrieval.backends import DEFAULT_BACKEND, PGVECTOR
 from retrieval.encoder import Encoder
 from retrieval.errors import EmptyQuery, RetrievalError
 from retrieval.library import Library
-from retrieval.search import Mode, Query
+from retrieval.query import Mode, Query
 from retrieval.settings import LibrarySettings
 
 RECALL_AT = (1, 5, 10)

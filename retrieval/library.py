@@ -40,9 +40,10 @@ from retrieval.errors import (
 from retrieval.gate import MIN_RELEVANCE
 from retrieval.index import IndexInput, IndexStorage, IndexStore, Progress, embedding_text
 from retrieval.memory import release_free_memory
+from retrieval.query import Mode, Query
 from retrieval.readers import Readers
 from retrieval.recency import about
-from retrieval.search import Mode, Query, Retriever
+from retrieval.search import Retriever
 from retrieval.settings import LibrarySettings
 from retrieval.types import (
     ArticleRecord,

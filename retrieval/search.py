@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import re
 import threading
-import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
-from typing import Literal
 
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,18 +23,14 @@ from retrieval.dedupe import group_duplicates
 from retrieval.encoder import Encoder
 from retrieval.errors import EmptyQuery, IndexNotReady, RetrievalError
 from retrieval.fusion import CANDIDATES, fuse
-from retrieval.gate import MIN_RELEVANCE, Evidence, evidence, is_arabic, question_terms
+from retrieval.gate import Evidence, evidence, is_arabic, question_terms
 from retrieval.index import ServedIndex
+from retrieval.query import Mode, Query, clean_question
 from retrieval.recency import Recency, newest_first, reference_time
 from retrieval.sentences import best_sentence, close_calls, opening
 from retrieval.spelling import ModelSpelling, model_spellings
 from retrieval.types import Hit, TopicMatch
 
-Mode = Literal["dense", "lexical", "hybrid"]
-MODES: tuple[Mode, ...] = ("dense", "lexical", "hybrid")
-# Longest question searched, in characters; longer ones are cut (the bot tells the user). The
-# encoder's 512-token window holds about this much Arabic text.
-MAX_QUESTION_CHARS = 1000
 # A question asking for the latest news is searched deeper than the 50 candidates a side that
 # rank answers, and the newest articles (in its window) are scored by the model too: a topic
 # of an archive of 1,400 articles a day («النفط») has more relevant articles than any fixed
@@ -45,47 +38,6 @@ MAX_QUESTION_CHARS = 1000
 RECENT_CANDIDATES = 100
 RECENT_ARTICLES = 500  # a third of a day of the SaudiNewsNet archive's 14 outlets
 RECENT_POOL = 40  # articles whose relevance is judged: a page and several more
-
-
-# Markup pasted into a question (<b>, </a>, <script>) is not part of what is asked: its words
-# would only dilute the evidence the answer gate weighs.
-_TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
-
-
-def clean_question(question: str) -> str:
-    """Trim and bound a question, drop markup tags; raise EmptyQuery when nothing searchable
-    is left."""
-    text = " ".join(_TAG.sub(" ", question).split())[:MAX_QUESTION_CHARS]
-    if not any(unicodedata.category(ch)[0] in "LN" for ch in text):
-        raise EmptyQuery("the question has no letters or digits")
-    return text
-
-
-@dataclass(frozen=True)
-class Query:
-    """One question for `Retriever.search_many`, with the arguments of `Retriever.search`."""
-
-    question: str
-    k: int = 5
-    mode: Mode = "hybrid"
-    offset: int = 0
-    collapse: bool = True
-    fold: bool = True
-    # How many of the hits get their answer sentence and sentence layout (None: all). The bot
-    # asks for a page and a look at the next one, which needs only relevance.
-    explain: int | None = None
-    # Let the model settle close calls for the first hit's answer sentence (see
-    # `Retriever._first_answers`); a bot behind on its questions sheds it to catch up.
-    model_sentence: bool = True
-    # Encode the question with the model's int8 variant where the encoder has one
-    # (`Encoder.encode_queries(quantized=True)`): a third cheaper, its vectors a little less
-    # exact; a bot behind on its questions sheds that precision too.
-    quantized: bool = False
-    # A question asking for the newest news (retrieval/recency.py): `recency.topic` is searched
-    # and the relevant hits, those whose relevance reaches `min_relevance` (the bot's
-    # MIN_RELEVANCE), come newest first; with no topic, the newest articles.
-    recency: Recency | None = None
-    min_relevance: float = MIN_RELEVANCE
 
 
 class Retriever:

@@ -29,7 +29,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING
 
 from retrieval.errors import RetrievalError
-from retrieval.search import Query
+from retrieval.query import Query
 from retrieval.settings import LibrarySettings
 from retrieval.types import Hit
 

@@ -22,8 +22,8 @@ from bot.settings import Settings
 from bot.state import BotState
 from corpus.store import create_db_engine, init_db
 from retrieval.errors import RetrievalError
+from retrieval.query import Query
 from retrieval.recency import Recency, Window
-from retrieval.search import Query
 from retrieval.types import Hit
 from tests.test_bot_format import Gate, make_hit, visible
 

@@ -19,7 +19,7 @@ from bot.settings import Settings
 from bot.state import STATE_KEY, BotState
 from corpus.store import create_db_engine, init_db
 from retrieval.errors import EmptyQuery, IndexNotReady, RetrievalError
-from retrieval.search import Query
+from retrieval.query import Query
 from retrieval.types import Hit
 from tests.test_bot_format import make_hit
 

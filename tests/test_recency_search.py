@@ -10,8 +10,8 @@ import pytest
 from corpus.ingest import ArticleRecord
 from retrieval import search
 from retrieval.library import Library
+from retrieval.query import Query
 from retrieval.recency import detect
-from retrieval.search import Query
 from tests.conftest import BACKENDS, library_settings
 from tests.fakes import memory_backend  # noqa: F401 - registers the "memory" backend
 from tests.test_library import OIL

@@ -8,7 +8,7 @@ import pytest
 
 from retrieval.errors import EmptyQuery
 from retrieval.library import Library
-from retrieval.search import Query
+from retrieval.query import Query
 from tests.conftest import BACKENDS, DEMO, SEED, library_settings
 from tests.fakes import memory_backend  # noqa: F401 - registers the "memory" backend
 
@@ -122,7 +122,7 @@ def test_unanswerable_questions_get_no_answer(library):
 
 
 def test_markup_in_a_question_is_not_searched():
-    from retrieval.search import clean_question
+    from retrieval.query import clean_question
 
     cleaned = clean_question('<b>الهجرة</b> غير الشرعية & <a href="x">مالطا</a> <script>؟')
     assert cleaned == "الهجرة غير الشرعية & مالطا ؟"

@@ -15,7 +15,7 @@ import pytest
 from retrieval import workers
 from retrieval.errors import EmptyQuery, RetrievalError
 from retrieval.library import Library
-from retrieval.search import Query
+from retrieval.query import Query
 from retrieval.settings import LibrarySettings
 from retrieval.types import Hit
 from retrieval.workers import NotStarted, SearchProcesses
