@@ -1,7 +1,8 @@
 """HNSW graphs side by side on real model vectors: recall@10 and time per search of several
 (m, hnsw.ef_search) settings, measured in one run, interleaved question by question.
 
-    .venv/bin/python -m benchmarks.hnsw_graphs [--settings 16:800 24:400 24:500 16:400]
+    .venv/bin/python -m benchmarks.hnsw_graphs
+        [--settings 16:800 16:600 16:400 24:400 24:500 24:600]
         [--real-vectors 36000] [--encode-budget 600] [--recall-questions 702]
         [--archive FILE] [--qa FILE] [--pgdata /tmp/sanad-pgvector-bench/pgdata]
         [--cache /tmp/sanad-pgvector-bench]
@@ -26,13 +27,12 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from pathlib import Path
 
 from sqlalchemy import text
 
 from benchmarks.pgvector import (
     INSERT_BATCH,
-    ROOT,
+    add_vector_set_arguments,
     exact_top,
     product_hnsw,
     query_vectors,
@@ -48,6 +48,8 @@ from retrieval.fusion import CANDIDATES
 from retrieval.settings import LibrarySettings
 
 RECALL_K = 10
+# (m, ef_search): the graph before migration 0006 and the one after, each around its setting
+SETTINGS = ((16, 800), (16, 600), (16, 400), (24, 400), (24, 500), (24, 600))
 
 
 def setting(value: str) -> tuple[int, int]:
@@ -60,18 +62,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
-        "--settings", nargs="+", type=setting, default=[(16, 800), (24, 400), (24, 500), (16, 400)]
-    )
-    parser.add_argument("--real-vectors", type=int, default=36_000)
-    parser.add_argument("--encode-budget", type=float, default=600.0, help="seconds")
-    parser.add_argument("--recall-questions", type=int, default=702, help="ARCD-test has 702")
-    parser.add_argument(
-        "--archive", type=Path, default=ROOT.parent / "shared/data/news/saudinewsnet_full.jsonl.gz"
-    )
-    parser.add_argument("--qa", type=Path, default=ROOT.parent / "shared/data/arcd/arcd-test.json")
-    parser.add_argument("--pgdata", type=Path, default=Path("/tmp/sanad-pgvector-bench/pgdata"))
-    parser.add_argument("--cache", type=Path, default=Path("/tmp/sanad-pgvector-bench"))
+    parser.add_argument("--settings", nargs="+", type=setting, default=list(SETTINGS))
+    add_vector_set_arguments(parser)
     args = parser.parse_args()
     settings = LibrarySettings.load()
     real = load_encoder(settings.model, settings.cache_dir)

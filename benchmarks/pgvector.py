@@ -745,23 +745,29 @@ def recall_table(recall: dict[str, Any]) -> str:
     return markdown(head, lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--sizes", nargs="+", type=int, default=[10_000, 30_000, 60_000])
-    parser.add_argument("--questions", type=int, default=200)
+def add_vector_set_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of the real-vector set, its questions and the server (shared with
+    benchmarks/hnsw_graphs.py, which reads the same cache)."""
     parser.add_argument("--real-vectors", type=int, default=36_000)
     parser.add_argument("--recall-questions", type=int, default=702, help="ARCD-test has 702")
     parser.add_argument("--encode-budget", type=float, default=600.0, help="seconds")
-    parser.add_argument("--k", type=int, default=3)
-    parser.add_argument("--timeout", type=float, default=120.0, help="add/delete wait, s")
     parser.add_argument(
         "--archive", type=Path, default=ROOT.parent / "shared/data/news/saudinewsnet_full.jsonl.gz"
     )
     parser.add_argument("--qa", type=Path, default=ROOT.parent / "shared/data/arcd/arcd-test.json")
     parser.add_argument("--pgdata", type=Path, default=Path("/tmp/sanad-pgvector-bench/pgdata"))
     parser.add_argument("--cache", type=Path, default=Path("/tmp/sanad-pgvector-bench"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", nargs="+", type=int, default=[10_000, 30_000, 60_000])
+    parser.add_argument("--questions", type=int, default=200)
+    parser.add_argument("--k", type=int, default=3)
+    parser.add_argument("--timeout", type=float, default=120.0, help="add/delete wait, s")
+    add_vector_set_arguments(parser)
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks/results/pgvector.json")
     parser.add_argument("--skip-sizes", action="store_true", help="only part 2 (recall)")
     parser.add_argument("--skip-recall", action="store_true", help="only part 1 (sizes)")
