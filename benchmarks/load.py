@@ -45,12 +45,8 @@ DATA = Path(__file__).resolve().parent / "data"
 ADMIN = 4242
 POLL_SECONDS = 0.02
 DRAIN_SECONDS = 120.0  # how long answers are awaited after the last question is sent
-REINDEX_AT = 0.3
-FAILURES = {
-    messages.SEARCH_FAILED,
-    messages.NOT_READY,
-    messages.ERROR_APOLOGY,
-}  # the /reindex is sent after this share of a run's questions
+REINDEX_AT = 0.3  # the /reindex is sent after this share of a run's questions
+FAILURES = {messages.SEARCH_FAILED, messages.NOT_READY, messages.ERROR_APOLOGY}
 
 
 @dataclass
