@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import multiprocessing
 import sqlite3
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -227,10 +229,9 @@ def test_postgres_release_database_upgrades_without_losing_rows(postgres_url: st
     assert after == before
 
 
-@pytest.mark.postgres
-def test_postgres_hnsw_graph_is_rebuilt_denser_keeping_every_vector(postgres_url: str) -> None:
-    """0006 rebuilds passage_vectors_hnsw with m 24 over the rows already there (and 16 again
-    on the way down); searches keep using the graph."""
+def _at_0005_with_vectors(url: str) -> tuple[Any, list[int], Any]:
+    """A PostgreSQL database at revision 0005 (the m 16 graph) holding the demo corpus's
+    passages and a random vector for each: (engine, passage ids, vectors)."""
     import numpy as np
     from alembic import command
     from pgvector.psycopg import register_vector
@@ -239,7 +240,7 @@ def test_postgres_hnsw_graph_is_rebuilt_denser_keeping_every_vector(postgres_url
     from corpus.schema import _config
     from tests.conftest import DEMO
 
-    engine = create_db_engine(postgres_url)
+    engine = create_db_engine(url)
     with engine.begin() as connection:
         command.upgrade(_config(connection), "0005")
     records, problems = parse_document("demo.jsonl", DEMO.read_bytes())
@@ -248,52 +249,101 @@ def test_postgres_hnsw_graph_is_rebuilt_denser_keeping_every_vector(postgres_url
         ingest_records(session, records, lambda title, text: False)
         ids = list(session.scalars(select(Passage.id).order_by(Passage.id)))
     vectors = np.random.default_rng(0).standard_normal((len(ids), 384)).astype(np.float32)
-
-    def graph() -> str:
-        with engine.connect() as connection:
-            return str(
-                connection.exec_driver_sql(
-                    "SELECT pg_get_indexdef('passage_vectors_hnsw'::regclass)"
-                ).scalar_one()
+    with engine.begin() as connection:
+        register_vector(connection.connection.dbapi_connection)
+        with connection.connection.dbapi_connection.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO passage_vectors (passage_id, embedding) VALUES (%s, %s)",
+                list(zip(ids, vectors, strict=True)),
             )
+    return engine, ids, vectors
 
-    def nearest(vector: np.ndarray) -> int:
-        with engine.begin() as connection:
-            register_vector(connection.connection.dbapi_connection)
-            connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
-            plan = connection.exec_driver_sql(
-                "EXPLAIN SELECT passage_id FROM passage_vectors "
-                "ORDER BY embedding <=> %(q)s LIMIT 1",
-                {"q": vector},
-            ).all()
-            assert "passage_vectors_hnsw" in " ".join(row[0] for row in plan)
-            return int(
-                connection.exec_driver_sql(
-                    "SELECT passage_id FROM passage_vectors ORDER BY embedding <=> %(q)s LIMIT 1",
-                    {"q": vector},
-                ).scalar_one()
-            )
+
+def _graph(engine: Any) -> str:
+    with engine.connect() as connection:
+        return str(
+            connection.exec_driver_sql(
+                "SELECT pg_get_indexdef('passage_vectors_hnsw'::regclass)"
+            ).scalar_one()
+        )
+
+
+def _nearest(engine: Any, vector: Any, lock_timeout: str = "0") -> int:
+    """The passage nearest `vector` by the HNSW graph (the plan is checked to use it)."""
+    from pgvector.psycopg import register_vector
 
     with engine.begin() as connection:
         register_vector(connection.connection.dbapi_connection)
-        connection.connection.dbapi_connection.cursor().executemany(
-            "INSERT INTO passage_vectors (passage_id, embedding) VALUES (%s, %s)",
-            list(zip(ids, vectors, strict=True)),
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{lock_timeout}'")
+        plan = connection.exec_driver_sql(
+            "EXPLAIN SELECT passage_id FROM passage_vectors ORDER BY embedding <=> %(q)s LIMIT 1",
+            {"q": vector},
+        ).all()
+        assert "passage_vectors_hnsw" in " ".join(row[0] for row in plan)
+        return int(
+            connection.exec_driver_sql(
+                "SELECT passage_id FROM passage_vectors ORDER BY embedding <=> %(q)s LIMIT 1",
+                {"q": vector},
+            ).scalar_one()
         )
-    assert "m='16'" in graph()
-    migrate(engine)
-    assert current_revision(engine) == head_revision()
-    assert "m='24'" in graph() and "ef_construction='200'" in graph()
-    with engine.connect() as connection:
-        assert connection.exec_driver_sql("SELECT count(*) FROM passage_vectors").scalar() == len(
-            ids
-        )
-    assert [nearest(vectors[i]) for i in (0, len(ids) // 2, len(ids) - 1)] == [
-        ids[0],
-        ids[len(ids) // 2],
-        ids[-1],
-    ]
-    with engine.begin() as connection:
-        command.downgrade(_config(connection), "0005")
-    assert "m='16'" in graph()
-    assert nearest(vectors[1]) == ids[1]
+
+
+@pytest.mark.postgres
+def test_postgres_hnsw_graph_is_rebuilt_denser_keeping_every_vector(postgres_url: str) -> None:
+    """0006 rebuilds passage_vectors_hnsw with m 24 over the rows already there (and 16 again
+    on the way down); searches keep using the graph."""
+    from alembic import command
+
+    from corpus.schema import _config
+
+    engine, ids, vectors = _at_0005_with_vectors(postgres_url)
+    try:
+        assert "m='16'" in _graph(engine)
+        migrate(engine)
+        assert current_revision(engine) == head_revision()
+        assert "m='24'" in _graph(engine) and "ef_construction='200'" in _graph(engine)
+        with engine.connect() as connection:
+            count = connection.exec_driver_sql("SELECT count(*) FROM passage_vectors").scalar()
+        assert count == len(ids)
+        picks = (0, len(ids) // 2, len(ids) - 1)
+        assert [_nearest(engine, vectors[i]) for i in picks] == [ids[i] for i in picks]
+        with engine.begin() as connection:
+            command.downgrade(_config(connection), "0005")
+        assert "m='16'" in _graph(engine)
+        assert _nearest(engine, vectors[1]) == ids[1]
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_postgres_searches_go_on_while_the_graph_is_rebuilt(postgres_url: str) -> None:
+    """A transaction that has read passage_vectors (a long report, a pg_dump) keeps the
+    rebuild from swapping graphs; searches meanwhile are answered at once, never queued behind
+    the swap's lock, and the upgrade completes when that transaction ends."""
+    engine, ids, vectors = _at_0005_with_vectors(postgres_url)
+    migrating = threading.Thread(target=migrate, args=(engine,), daemon=True)
+    try:
+        with engine.connect() as long_reader:
+            long_reader.exec_driver_sql("SELECT count(*) FROM passage_vectors").scalar()
+            migrating.start()
+            deadline = time.monotonic() + 60
+            with engine.connect() as watch:  # the build is done: the swap is being tried
+                while not watch.exec_driver_sql(
+                    "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LOCK TABLE "
+                    "passage_vectors%%' OR query LIKE 'ROLLBACK TO SAVEPOINT%%'"
+                ).scalar():
+                    assert time.monotonic() < deadline, "the rebuild never reached the swap"
+                    watch.rollback()
+                    time.sleep(0.05)
+            for i in range(0, len(ids), max(1, len(ids) // 10)):
+                assert _nearest(engine, vectors[i], lock_timeout="2s") == ids[i]
+            assert migrating.is_alive()  # the swap waits for the long reader
+            long_reader.rollback()
+        migrating.join(60)
+        assert not migrating.is_alive()
+        assert current_revision(engine) == head_revision()
+        assert "m='24'" in _graph(engine)
+    finally:
+        migrating.join(60)
+        engine.dispose()

@@ -21,21 +21,58 @@ Create Date: 2026-12-06
 
 from __future__ import annotations
 
+import time
+
 from alembic import op
+from sqlalchemy.exc import OperationalError
 
 revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
 
+# The swap needs passage_vectors to itself (ACCESS EXCLUSIVE) for a moment, and a waiting lock
+# request queues every later search behind it. So each try waits at most LOCK_WAIT (a search
+# arriving meanwhile waits no longer), the table is left alone for LOCK_PAUSE seconds between
+# tries, and only after LOCK_TRIES tries (about 7 minutes of long transactions reading the
+# table, e.g. a pg_dump) does the migration wait as long as it takes.
+LOCK_WAIT = "200ms"
+LOCK_PAUSE = 0.5
+LOCK_TRIES = 600
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock_timeout that ran out
+
+
+def _take_table() -> None:
+    bind = op.get_bind()
+    for _ in range(LOCK_TRIES):
+        savepoint = bind.begin_nested()
+        try:
+            bind.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'")
+            bind.exec_driver_sql("LOCK TABLE passage_vectors IN ACCESS EXCLUSIVE MODE")
+        except OperationalError as exc:
+            savepoint.rollback()
+            if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                raise
+            time.sleep(LOCK_PAUSE)
+            continue
+        savepoint.commit()
+        break
+    else:
+        bind.exec_driver_sql("LOCK TABLE passage_vectors IN ACCESS EXCLUSIVE MODE")
+    bind.exec_driver_sql("SET LOCAL lock_timeout TO DEFAULT")
+
 
 def _graph(m: int) -> None:
+    # A provider's statement_timeout would cancel a build of minutes at every start.
+    op.execute("SET LOCAL statement_timeout = 0")
     # The new graph is built beside the old one (CREATE INDEX locks out writes, not reads), then
     # takes its name: searches wait only for the swap at the end, not for the build.
+    op.execute("DROP INDEX IF EXISTS passage_vectors_hnsw_new")
     op.execute(
         "CREATE INDEX passage_vectors_hnsw_new ON passage_vectors "
         f"USING hnsw (embedding vector_cosine_ops) WITH (m = {m}, ef_construction = 200)"
     )
+    _take_table()
     op.execute("DROP INDEX IF EXISTS passage_vectors_hnsw")
     op.execute("ALTER INDEX passage_vectors_hnsw_new RENAME TO passage_vectors_hnsw")
 
