@@ -8,7 +8,9 @@ newest revision without losing rows, including one created before migrations exi
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 
@@ -65,6 +67,23 @@ def migrate(engine: Engine) -> None:
     """
     if current_revision(engine) == head_revision():  # the usual start: no lock, no wait
         return
+    with _migrating(engine) as connection:
+        if MigrationContext.configure(connection).get_current_revision() == head_revision():
+            return
+        command.upgrade(_config(connection), "head")
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the database back to `revision` (e.g. "0005"), for a rollback to the release that
+    knew no later one; run by this release's code, which has the way down. Raises
+    alembic.util.CommandError for a revision it does not know or that lies ahead."""
+    with _migrating(engine) as connection:
+        command.downgrade(_config(connection), revision)
+
+
+@contextlib.contextmanager
+def _migrating(engine: Engine) -> Iterator[Connection]:
+    """A transaction holding the migration lock (see `migrate`)."""
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
@@ -74,6 +93,4 @@ def migrate(engine: Engine) -> None:
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
             finally:
                 connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        if MigrationContext.configure(connection).get_current_revision() == head_revision():
-            return
-        command.upgrade(_config(connection), "head")
+        yield connection

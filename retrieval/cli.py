@@ -79,7 +79,14 @@ def _parser() -> argparse.ArgumentParser:
         help=f"answer gate threshold, -1 to 1; <= 0 shows every hit (default {MIN_RELEVANCE})",
     )
     sub.add_parser("prepare", help="ingest the bundled corpus and build the index if needed")
-    sub.add_parser("migrate", help="upgrade the database schema (every start does it too)")
+    migrate = sub.add_parser(
+        "migrate", help="upgrade the database schema (every start does it too)"
+    )
+    migrate.add_argument(
+        "--down-to",
+        metavar="REVISION",
+        help="take the schema back to REVISION instead (e.g. 0005), before rolling back a release",
+    )
     feeds = sub.add_parser("feeds", help="RSS/Atom feeds the corpus follows (cron: feeds poll)")
     action = feeds.add_subparsers(dest="action", required=True)
     add = action.add_parser("add", help="follow a feed")
@@ -137,14 +144,25 @@ def cmd_ingest(args: argparse.Namespace, settings: LibrarySettings) -> int:
 
 def cmd_migrate(args: argparse.Namespace, settings: LibrarySettings) -> int:
     """Without loading the model: what an operator runs before starting new replicas."""
-    from corpus.schema import current_revision, head_revision
+    from alembic.util import CommandError
+
+    from corpus.schema import current_revision, downgrade, head_revision
     from corpus.store import create_db_engine, init_db
 
     engine = create_db_engine(settings.database_url)
-    before = current_revision(engine)
-    init_db(engine)
-    after = current_revision(engine)
-    engine.dispose()
+    try:
+        before = current_revision(engine)
+        if args.down_to:
+            try:
+                downgrade(engine, args.down_to)
+            except CommandError as exc:
+                print(f"error: cannot go down to {args.down_to!r}: {exc}", file=sys.stderr)
+                return 2
+        else:
+            init_db(engine)
+        after = current_revision(engine)
+    finally:
+        engine.dispose()
     print(f"database schema at revision {after} (was {before or 'none'}; newest {head_revision()})")
     return 0
 

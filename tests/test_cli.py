@@ -119,6 +119,27 @@ def test_migrate_brings_a_database_to_the_newest_revision(env, capsys):
     assert f"(was {head_revision()};" in capsys.readouterr().out
 
 
+def test_migrate_down_to_a_revision_and_up_again(env, capsys):
+    from corpus.schema import head_revision
+
+    assert main(["migrate"]) == 0
+    capsys.readouterr()
+    assert main(["migrate", "--down-to", "0005"]) == 0
+    assert f"at revision 0005 (was {head_revision()};" in capsys.readouterr().out
+    assert main(["migrate"]) == 0
+    assert f"at revision {head_revision()} (was 0005;" in capsys.readouterr().out
+
+
+def test_migrate_down_to_an_unknown_revision_is_a_clear_error(env, capsys):
+    from corpus.schema import head_revision
+
+    assert main(["migrate"]) == 0
+    assert main(["migrate", "--down-to", "9999"]) == 2
+    assert "error: cannot go down to '9999':" in capsys.readouterr().err
+    assert main(["migrate"]) == 0
+    assert f"(was {head_revision()};" in capsys.readouterr().out
+
+
 def test_an_unreachable_database_is_a_clear_error(env, monkeypatch, capsys):
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:9/none")
     assert main(["migrate"]) == 2
