@@ -5,7 +5,7 @@
         [--settings 16:800 16:600 16:400 24:400 24:500 24:600]
         [--real-vectors 36000] [--encode-budget 600] [--recall-questions 702]
         [--archive FILE] [--qa FILE] [--pgdata /tmp/sanad-pgvector-bench/pgdata]
-        [--cache /tmp/sanad-pgvector-bench]
+        [--cache /tmp/sanad-pgvector-bench] [--json benchmarks/results/hnsw_graphs.json]
 
 The vectors are `benchmarks/pgvector.py`'s part 2 set (archive titles and first sentences,
 encoded as passages by the real model; the same cache, so a run after pgvector.py with the same
@@ -17,21 +17,26 @@ each setting for the 50 candidates the retriever asks for, the settings' order r
 question to question; the whole pass runs twice and the second is reported, so that each
 graph's pages are as warm as the others'.
 
-Prints per setting: recall@10 (|HNSW top-10 ∩ exact top-10| / 10, averaged; exact = numpy
-cosine over all vectors), p50 and mean ms of one search (SET LOCAL + SELECT), and the build's
-seconds.
+Prints (and writes to --json) per setting: recall@10 (|HNSW top-10 ∩ exact top-10| / 10,
+averaged; exact = numpy cosine over all vectors), p50 and mean ms of one search of the 50
+candidates (BEGIN, SET LOCAL hnsw.ef_search, SELECT ... LIMIT 50, COMMIT, as the product
+searches), and the graph's bulk build seconds. Compare ms within one run only: from run to run
+this machine's speed varies by up to 1.5x.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
+from pathlib import Path
 
 from sqlalchemy import text
 
 from benchmarks.pgvector import (
     INSERT_BATCH,
+    ROOT,
     add_vector_set_arguments,
     exact_top,
     product_hnsw,
@@ -64,6 +69,7 @@ def main() -> None:
     )
     parser.add_argument("--settings", nargs="+", type=setting, default=list(SETTINGS))
     add_vector_set_arguments(parser)
+    parser.add_argument("--json", type=Path, default=ROOT / "benchmarks/results/hnsw_graphs.json")
     args = parser.parse_args()
     settings = LibrarySettings.load()
     real = load_encoder(settings.model, settings.cache_dir)
@@ -130,16 +136,35 @@ def main() -> None:
                                 )
         finally:
             engine.dispose()
+    rows = [
+        {
+            "m": m,
+            "ef_construction": 200,
+            "ef_search": ef,
+            "recall@10": statistics.fmean(recall[(m, ef)]),
+            "p50_ms": statistics.median(times[(m, ef)]),
+            "mean_ms": statistics.fmean(times[(m, ef)]),
+            "build_s": build_s[m],
+        }
+        for m, ef in args.settings
+    ]
     print(f"{len(vectors)} real vectors, {len(queries)} questions, k {CANDIDATES}")
     print()
     print("| m | ef_search | recall@10 | p50 ms | mean ms | graph build s (bulk) |")
     print("|---|---|---|---|---|---|")
-    for m, ef in args.settings:
+    for r in rows:
         print(
-            f"| {m} | {ef} | {statistics.fmean(recall[(m, ef)]):.4f} | "
-            f"{statistics.median(times[(m, ef)]):.2f} | {statistics.fmean(times[(m, ef)]):.2f} | "
-            f"{build_s[m]:.1f} |"
+            f"| {r['m']} | {r['ef_search']} | {r['recall@10']:.4f} | {r['p50_ms']:.2f} | "
+            f"{r['mean_ms']:.2f} | {r['build_s']:.1f} |"
         )
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(
+        json.dumps(
+            {"vectors": len(vectors), "questions": len(queries), "k": CANDIDATES, "rows": rows},
+            indent=2,
+        )
+    )
+    print(f"wrote {args.json}")
 
 
 if __name__ == "__main__":

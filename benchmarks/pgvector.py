@@ -55,8 +55,8 @@ as in the product, in transactions of 1,000 rows. Then --recall-questions ARCD-t
 (`encode_queries`):
   recall@10             |HNSW top-10 ∩ exact top-10| / 10, averaged; exact = numpy over all
                         vectors (cosine); at hnsw.ef_search 40 (pgvector's default), 100,
-                        200, 400, 800, 1000 (the largest pgvector allows) and the product's
-                        `retrieval.backends.postgres.EF_SEARCH` (marked "product")
+                        200, 400, 500, 600, 800, 1000 (the largest pgvector allows) and the
+                        product's `retrieval.backends.postgres.EF_SEARCH` (marked "product")
   recall@50             the same for the 50 candidates the retriever asks for, at
                         ef_search max(ef, 50) as the product sets it (HNSW returns at most
                         ef_search rows)
