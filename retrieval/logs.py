@@ -10,8 +10,10 @@ from collections.abc import Iterable
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # httpx logs every request URL at INFO, and Bot API URLs contain the token; at INFO,
 # sentence-transformers draws a progress bar per question; bm25s sets itself to DEBUG;
-# trafilatura and its helpers narrate every page a feed poll reads.
+# trafilatura and its helpers narrate every page a feed poll reads; alembic 1.20 lists its
+# seven autogenerate plugins once a process has logging set up before it first migrates.
 NOISY = (
+    "alembic.runtime.plugins",
     "bm25s",
     "faiss",
     "httpx",
