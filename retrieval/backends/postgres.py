@@ -52,11 +52,12 @@ BACKEND: Final = "pgvector"
 FORMAT: Final = 1
 DIM: Final = 384  # the column's dimension (migration 0002): the bundled model's
 # hnsw.ef_search, the candidate list HNSW keeps while searching (pgvector's default is 40).
-# Recall@10 against exact search on 36,000 real model vectors asked the ARCD-test questions
-# (the ten nearest within 0.0007 of cosine), one run, the four settings interleaved per question
-# (benchmarks/pgvector.py gives the whole curve): graph m 24 / ef_construction 200 (migration
-# 0006) 0.9940 at 500 (15.5 ms a search), 0.9907 at 400 (15.2 ms); the graph before it, m 16,
-# needed 800 for 0.9939 (17.8 ms) and gave 0.9818 at 400 (10.8 ms).
+# Recall@10 against exact search on 32,768 real model vectors asked the ARCD-test questions
+# (the ten nearest within 0.0007 of cosine), one run, six settings interleaved per question
+# (benchmarks/hnsw_graphs.py; benchmarks/pgvector.py gives the whole ef curve): graph m 24 /
+# ef_construction 200 (migration 0006) 0.9942 at 500 (22.5 ms a search), 0.9919 at 400
+# (19.3 ms); the graph before it, m 16, needed 800 for 0.9940 (30.1 ms) and gave 0.9828 at 400
+# (15.4 ms).
 EF_SEARCH: Final = 500
 # A build that changes at least this many passages ends with VACUUM (ANALYZE) of the index
 # tables. Until the visibility map and the statistics catch up (autovacuum waits for 20% of a
