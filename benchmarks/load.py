@@ -129,7 +129,9 @@ class Poller(threading.Thread):
 def question_list(seed: int = 7) -> list[str]:
     """Questions as a crowd asks them, in a fixed shuffled order: the news QA sets' questions
     over the bundled corpus, the ones it cannot answer and bot_latency's (203 in all), so a
-    run of a few hundred repeats few of them and no cache can make a burst look cheap."""
+    run of a few hundred repeats few of them. A sweep goes on down the list and comes round
+    again; by its 40/s run the search processes' memos (sentence splits, stems, duplicate
+    shingles) hold the bundled corpus, which a burst right after start does not find."""
     questions = list(BOT_QUESTIONS)
     for name in ("news-qa-train.json", "news-qa-test.json"):
         data = json.loads((DATA / name).read_text(encoding="utf-8"))["data"]
