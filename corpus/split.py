@@ -93,14 +93,17 @@ def sentence_layout(text: str) -> list[Sentence]:
 
 # Memoized: a busy bot shows the same passages question after question (2,048 passages of
 # ~1 KB each hold a few MB).
-@lru_cache(maxsize=2048)
+PASSAGE_MEMO = 2048
+
+
+@lru_cache(maxsize=PASSAGE_MEMO)
 def _content_sentences(text: str) -> tuple[tuple[int, int], ...]:
     sentences = split_sentences(text)
     headings = {(line.start, line.end) for line in _lines(text) if line.kind == "heading"}
     return tuple([span for span in sentences if span not in headings] or sentences)
 
 
-@lru_cache(maxsize=2048)
+@lru_cache(maxsize=PASSAGE_MEMO)
 def _sentence_layout(text: str) -> tuple[Sentence, ...]:
     layout = []
     for number, line in enumerate(_lines(text)):

@@ -140,6 +140,24 @@ def test_warm_pays_ahead_what_the_first_question_would(library, monkeypatch):
     assert library.retriever._model_spellings is not None and graph._sessions
 
 
+def test_warm_fills_the_memos_a_small_corpus_fits_in(library):
+    """A corpus the per-passage memos hold whole is put in them at start: the questions that
+    follow find every passage's sentences and every article's shingles there (a burst right
+    after start costs what later ones do)."""
+    from corpus import split
+    from retrieval import dedupe
+
+    memos = (split._content_sentences, split._sentence_layout, dedupe._article_shingles)
+    for memo in memos:
+        memo.cache_clear()
+    library.warm()
+    assert all(memo.cache_info().currsize > 0 for memo in memos)
+    misses = [memo.cache_info().misses for memo in memos]
+    for question in (MIGRATION_Q, "ما أسعار النفط؟", "من فاز بالمباراة؟"):
+        assert library.search_many([Query(question, 6, explain=3)])
+    assert [memo.cache_info().misses for memo in memos] == misses
+
+
 def test_quantized_questions_are_encoded_together_on_the_int8_graph(library, monkeypatch):
     """A batch's `quantized` questions take one call on the int8 graph, the others one on
     float32; the shed question finds the same answer, with a cosine of its own."""
