@@ -109,6 +109,11 @@ def all_passages(session: Session) -> list[PassageRow]:
     return _passage_rows(session, None)
 
 
+def passage_count(session: Session) -> int:
+    """How many passages are stored (one COUNT, nothing loaded)."""
+    return session.scalar(select(func.count(Passage.id))) or 0
+
+
 def passage_ids(session: Session) -> set[int]:
     """The ids of every stored passage."""
     return set(session.scalars(select(Passage.id)))
@@ -208,7 +213,7 @@ def corpus_stats(session: Session) -> CorpusStats:
             func.count(Article.id), func.min(Article.published_at), func.max(Article.published_at)
         )
     ).one()
-    passages = session.scalar(select(func.count(Passage.id))) or 0
+    passages = passage_count(session)
     sources = session.scalars(
         select(Article.source)
         .where(Article.source.is_not(None))

@@ -19,7 +19,7 @@ from corpus.store import (
     article_bodies,
     newest_passages,
     newest_published,
-    passage_ids,
+    passage_count,
     passage_views,
 )
 from corpus.types import PassageView
@@ -90,7 +90,7 @@ class Retriever:
         _ = self.model_spellings
         self.encoder.encode_queries(["سند"], quantized=True)
         with self.session_factory() as session:
-            if len(passage_ids(session)) > PASSAGE_MEMO:
+            if passage_count(session) > PASSAGE_MEMO:
                 return
             passages = all_passages(session)
             articles = {row.article_id for row in passages}
