@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from telegram import Bot, Update
 from telegram.ext import ContextTypes
@@ -49,8 +49,11 @@ async def _add(update: Update, context: ContextTypes.DEFAULT_TYPE, args: list[st
         await message.reply_text(messages.FEED_USAGE)
         return
     url, name = args[0], " ".join(args[1:]) or None
+    # the admin's own poll below comes first: a periodic poll taking the new feed in between
+    # would leave that poll nothing new to report (one round later, any poll may take it)
+    hold = timedelta(minutes=state.settings.library.feed_poll_minutes)
     try:
-        view = await asyncio.to_thread(add_feed, state.lib, url, name)
+        view = await asyncio.to_thread(add_feed, state.lib, url, name, hold=hold)
     except FeedProblem as exc:
         await message.reply_text(messages.FEED_ADD_FAILED.format(reason=escape(str(exc))))
         await record(state, sender_id(update), "feed add", f"{url}: {exc}", False)

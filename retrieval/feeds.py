@@ -46,11 +46,19 @@ class FeedPollReport:
     backlog: bool = False
 
 
-def add_feed(library: Library, url: str, name: str | None = None) -> FeedView:
+def add_feed(
+    library: Library, url: str, name: str | None = None, *, hold: timedelta = timedelta(0)
+) -> FeedView:
     """Follow the feed at `url` (stored canonical; `name` defaults to its host). Raises
-    FeedProblem, with a message for the admin, for a non-http URL or a feed already followed."""
+    FeedProblem, with a message for the admin, for a non-http URL or a feed already followed.
+
+    `hold`: how long the periodic poll (`poll_feeds` of the due feeds, in any process) leaves
+    the new feed alone, for a caller that polls it itself at once and reports that poll (the
+    bot's /feed add): otherwise the periodic poll may take the feed first and the caller's
+    poll finds it unchanged. Past `hold` (the caller stopped before polling) it is due as any."""
+    due_at = utc_now() + hold if hold else None
     with library.session_factory() as session:
-        return store.add_feed(session, url, name)
+        return store.add_feed(session, url, name, due_at=due_at)
 
 
 def list_feeds(library: Library) -> list[FeedView]:

@@ -24,6 +24,7 @@ from corpus.feeds.store import (
     remove_feed,
 )
 from corpus.models import Article, FeedItem
+from retrieval.feeds import add_feed as add_feed_polled_by_caller
 from retrieval.feeds import poll_feeds
 from retrieval.library import Library
 from retrieval.settings import LibrarySettings
@@ -214,6 +215,23 @@ def test_one_process_polls_a_feed_at_a_time(site, library, settings):
     assert not report.busy and len(report.added) == 1
     [report] = _poll(library, settings, [feed.id + 100])  # no such feed: said so, not "busy"
     assert report.missing and not report.busy
+
+
+def test_a_feed_added_for_its_own_first_poll_is_left_to_that_poll(site, library, settings):
+    """/feed add polls the new feed itself and reports that poll: a periodic poll (of the
+    due feeds, any process) in between would take its stories and leave the admin's poll
+    "nothing new" (seen in the e2e test). Held, the periodic poll skips it until `hold`."""
+    url = site.add_feed("held", [site.articles[25].slug])
+    hold = timedelta(minutes=15)
+    feed = add_feed_polled_by_caller(library, url, hold=hold)
+    assert _poll(library, settings) == []  # the periodic poll, between add and the admin's
+    [report] = _poll(library, settings, [feed.id])  # the admin's
+    assert len(report.added) == 1 and report.backlog, report
+    with library.session_factory() as session:  # the caller died before its poll: due later
+        other = add_feed_polled_by_caller(library, site.add_feed("late", []), hold=hold)
+        assert other.id not in due_feeds(session, utc_now())
+        assert other.id in due_feeds(session, utc_now() + hold + timedelta(seconds=1))
+        assert _add(library, site.add_feed("now", [])).id in due_feeds(session, utc_now())
 
 
 def test_feeds_are_added_listed_and_removed_with_clear_errors(site, library):

@@ -68,9 +68,12 @@ def _view(feed: Feed) -> FeedView:
     )
 
 
-def add_feed(session: Session, url: str, name: str | None = None) -> FeedView:
+def add_feed(
+    session: Session, url: str, name: str | None = None, *, due_at: datetime | None = None
+) -> FeedView:
     """Follow the feed at `url` (stored canonical), named `name` or by its host; FeedProblem
-    when the URL is not http(s) or the feed is already followed."""
+    when the URL is not http(s) or the feed is already followed. `due_at`: when `due_feeds`
+    first lists it (None: at once)."""
     url = url.strip()
     if not is_http_url(url):
         raise FeedProblem(f"not an http(s) URL: {url[:200]}")
@@ -83,6 +86,7 @@ def add_feed(session: Session, url: str, name: str | None = None) -> FeedView:
         items_seen=0,
         articles_added=0,
         added_at=utc_now(),
+        next_poll_at=due_at,
     )
     session.add(feed)
     try:
