@@ -1,9 +1,9 @@
 """Questions that arrive together are searched together: a fair queue in front of the library.
 
 One worker takes what is waiting, up to `max_batch` questions, and searches them in one call
-(`Library.search_many`: one encoder call for all of them, which on this CPU makes a question
-4-5x cheaper); what arrives meanwhile forms the next batch. A lone question never waits: an idle
-worker takes it at once (the dynamic batching of embedding servers such as
+(`Library.search_many`: one encoder call for all of them; MAX_BATCH says what that saves and why
+batches stay small); what arrives meanwhile forms the next batch. A lone question never waits:
+an idle worker takes it at once (the dynamic batching of embedding servers such as
 text-embeddings-inference). A batch takes at most one question per user, in turn, so a user
 who floods delays others by at most one batch.
 
@@ -30,9 +30,16 @@ from retrieval.types import Hit
 log = logging.getLogger(__name__)
 
 SearchMany = Callable[[Sequence[Query]], list[list[Hit] | RetrievalError]]
-# A batch of 16 questions costs the encoder 8 ms per question against 39 ms alone; larger
-# batches gain little and make the worst wait in a batch longer.
-MAX_BATCH = 16
+# Questions in one batch at most. Batching pays for the model's fixed cost per call (ONNX
+# Runtime, one thread: one question 20 ms, 10.7 ms each of 16), but a question's ranking,
+# passages and answer sentences (half or more of its cost in a search process) do not batch,
+# and a big batch holds every answer in it until the last is ready: its askers wait for the
+# batch ahead and then for their own. A 6 s burst at 40/s from 30 users (`benchmarks.load
+# --rates 40 --reindex none --env SEARCH_BATCH=N`, right after a start, one afternoon),
+# p95 ms: N 1: 1,834, 1,951; N 2: 1,101-1,451 (4 runs); N 3: 1,231-1,295 (4); N 4:
+# 1,294-1,387 (4); N 8: 1,507-1,834 (4); N 16: 2,023-2,512 (4). During a `/reindex full`:
+# N 1: 2,435, 3,935; N 2: 2,350, 1,469; N 3: 1,627, 1,271.
+MAX_BATCH = 3
 # Refuse a question that would wait longer than this (seconds): past it an answer is worth less
 # than an honest "ask again".
 MAX_WAIT = 20.0
