@@ -4,7 +4,7 @@
 
 In one process and one run, on the bundled corpus: questions (benchmarks/load.py's list) arrive
 at --rate per second and are searched in batches as the bot's queue does with one worker
-(bot/searches.py: whatever waits, up to 16, in one `Library.search_many` call, the
+(bot/searches.py: whatever waits, up to its MAX_BATCH, in one `Library.search_many` call, the
 answer-sentence tie-break shed while questions are left waiting), first alone, then while
 `Library.build(full=True)` re-embeds every passage under each policy (retrieval/readers.py).
 Prints question p50/p95/max, build seconds and its cost against a build alone. The
@@ -28,11 +28,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from benchmarks.load import question_list
 from benchmarks.queue_capacity import bundled_library
+from bot.searches import MAX_BATCH
 from retrieval.library import Library
 from retrieval.query import Query
 from retrieval.readers import DEFAULT_YIELD, NO_YIELD, YieldPolicy
 
-MAX_BATCH = 16
 QUESTIONS = question_list()
 
 

@@ -1,8 +1,10 @@
 """Many users at once: questions offered at a fixed rate by N users (distinct private chats)
 through the Telegram emulator to the real bot process, with and without an admin /reindex
 running at the same time. Prints, per offered load: questions sent, answered, delay notices,
-refusals, latency p50/p95/max (question sent -> answer seen) and questions/s sustained; draws
-latency against offered load.
+refusals, latency p50/p95/max (question sent -> answer seen), questions/s sustained, and the
+batches the bot searched with how many questions in them were shed (searched the cheaper way of
+a queue that is behind; counted from the bot's debug log, LOG_LEVEL=DEBUG); draws latency
+against offered load.
 
     .venv/bin/python -m benchmarks.load [--users 30] [--rates 8 16 24 32 40] [--seconds 6]
         [--reindex full|fresh|none] [--plot docs/load.png] [--data-dir data/bench-load]
@@ -22,6 +24,7 @@ import argparse
 import itertools
 import json
 import random
+import re
 import statistics
 import threading
 import time
@@ -62,6 +65,8 @@ class Run:
     refused: int = 0
     failed: int = 0  # an apology or "search failed" instead of an answer
     reindex_seconds: float | None = None
+    batches: int = 0  # batches the bot's search queue searched during the run
+    shed: int = 0  # questions in them searched the cheaper way (bot/searches.py)
 
     def latencies_ms(self) -> list[float]:
         return sorted(1000 * (t - self.sent_at[m]) for m, t in self.answered_at.items())
@@ -77,13 +82,21 @@ class Run:
         return (
             f"| {self.label} | {len(self.sent_at)} | {len(ms)} | {self.notices} | "
             f"{self.refused} | {self.failed} | {p50:.0f} | {p95:.0f} | {max(ms, default=0):.0f} | "
-            f"{sustained:.1f} | {build} |"
+            f"{sustained:.1f} | {build} | {self.batches} | {self.shed} |"
         )
 
+    def count_batches(self, log: str) -> None:
+        """Batches and shed questions from the bot's debug lines (bot/searches.py) in `log`."""
+        for shed in BATCH_LINE.findall(log):
+            self.batches += 1
+            self.shed += int(shed)
 
+
+BATCH_LINE = re.compile(r"batch of \d+ searched in \d+ ms, (\d+) shed")
 HEADER = (
     "| offered load | sent | answered | delay notices | refused | failed | p50 ms | p95 ms "
-    "| max ms | answered/s | /reindex s |\n|---|---|---|---|---|---|---|---|---|---|---|"
+    "| max ms | answered/s | /reindex s | batches | shed |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -240,7 +253,11 @@ def main() -> None:
     args.data_dir.mkdir(parents=True, exist_ok=True)
     for log in BENCH_LOGS:
         (args.data_dir / log).unlink(missing_ok=True)
-    env = {"ADMIN_IDS": str(ADMIN), **dict(item.split("=", 1) for item in args.env)}
+    env = {
+        "ADMIN_IDS": str(ADMIN),
+        "LOG_LEVEL": "DEBUG",  # a line per search batch, counted per run
+        **dict(item.split("=", 1) for item in args.env),
+    }
     runs: list[Run] = []
     with Emulator(log_path=args.data_dir / "emulator.log") as emulator, emulator.client() as tg:
         started = time.perf_counter()
@@ -260,7 +277,9 @@ def main() -> None:
                 label = f"{rate:g}/s" + (f" + /reindex {reindex}" if reindex != "none" else "")
                 run = Run(label, rate)
                 users = [next(user_ids) for _ in range(args.users)]
+                logged = len(bot.log())
                 offer(tg, poller, run, users, questions, args.seconds, reindex)
+                run.count_batches(bot.log()[logged:])
                 runs.append(run)
                 print(run.row(), flush=True)
                 time.sleep(2)  # let the bot settle between runs

@@ -30,30 +30,34 @@ from retrieval.types import Hit
 log = logging.getLogger(__name__)
 
 SearchMany = Callable[[Sequence[Query]], list[list[Hit] | RetrievalError]]
-# Questions in one batch at most. Batching pays for the model's fixed cost per call (ONNX
-# Runtime, one thread: one question 20 ms, 10.7 ms each of 16), but a question's ranking,
-# passages and answer sentences (half or more of its cost in a search process) do not batch,
-# and a big batch holds every answer in it until the last is ready: its askers wait for the
-# batch ahead and then for their own. A 6 s burst at 40/s from 30 users (`benchmarks.load
-# --rates 40 --reindex none --env SEARCH_BATCH=N`, right after a start, one afternoon),
-# p95 ms: N 1: 1,834, 1,951; N 2: 1,101-1,451 (4 runs); N 3: 1,231-1,295 (4); N 4:
-# 1,294-1,387 (4); N 8: 1,507-1,834 (4); N 16: 2,023-2,512 (4). During a `/reindex full`:
-# N 1: 2,435, 3,935; N 2: 2,350, 1,469; N 3: 1,627, 1,271.
+# Questions in one batch at most. Batching pays for the model's fixed cost per call (ONNX Runtime,
+# one thread: one question 26.5 ms, 15.5 ms each of 16; README, query_encoding), but a question's
+# ranking, passages and answer sentences (half or more of its cost in a search process) do not
+# batch, and a big batch holds every answer in it until the last is ready: its askers wait for the
+# batch ahead and then for their own. A 6 s burst at 40/s from 30 users (`benchmarks.load --rates 40
+# --reindex none --env SEARCH_BATCH=N`, right after a start, one afternoon), p95 ms: N 1: 1,834,
+# 1,951 (2 runs); N 2: 1,101-1,451 (4 runs); N 3: 1,231-1,295 (4); N 4: 1,294-1,387 (4); N 8:
+# 1,507-1,834 (4); N 16: 2,023-2,512 (4). During a `/reindex full`: N 1: 2,435, 3,935; N 2: 2,350,
+# 1,469; N 3: 1,627, 1,271. Sizes were interleaved run by run; 2 to 4 are within the afternoon's
+# drift of one another (later runs at 3 gave 1,034-1,228), 8 and 16 clearly worse. Measured before
+# the shed rule asked for no idle worker (see `_take`).
 MAX_BATCH = 3
 # Refuse a question that would wait longer than this (seconds): past it an answer is worth less
 # than an honest "ask again".
 MAX_WAIT = 20.0
-# Seconds per question assumed before any batch was measured: about its share of a full
-# batch in the bot on a 2-core machine (benchmarks/load.py).
+# Seconds per question assumed before any batch was measured (for wait estimates): about its
+# share of a full batch of 16 in the bot on a 2-core machine (benchmarks/load.py, before
+# a0e7dd4); batches of 3 cost ~0.045 s a question at 40/s, so a first estimate errs long.
 FIRST_ESTIMATE = 0.08
 SMOOTHING = 0.3  # weight of the newest full batch in the running cost per question
 # Batches searched at once: while one runs Python (one core, the GIL), another's model work
 # can use the other core.
 WORKERS = 2
 # A batch is searched cheaper (see `SearchQueue._take`) when the queue is behind: users are
-# left out of a full batch, or its oldest question has already waited this long (seconds).
-# The second test matters: with WORKERS batches in flight a take often empties the queue in
-# the middle of a burst. A lone question taken by an idle worker is never shed.
+# left out of a full batch with no idle worker to take them, or its oldest question has
+# already waited this long (seconds). The second test matters: with WORKERS batches in flight
+# a take often empties the queue in the middle of a burst. A lone question taken by an idle
+# worker is never shed.
 SHED_AFTER = 0.25
 
 
@@ -155,12 +159,12 @@ class SearchQueue:
         return (left + position * cost) / self.workers
 
     def _take(self) -> list[_Waiting]:
-        """The next batch: one question per user, in turn, up to max_batch. When users are
-        left waiting even so (the batch is full), or one of the batch has waited `shed_after`
-        seconds, the queue is behind: the batch sheds the model's answer-sentence refinement
-        (`Query.model_sentence`) and encodes its questions, pinned ones aside, with the
-        model's int8 variant (`Query.quantized`), together half a question's cost in a search
-        process (benchmarks/shed.py gives what answers lose). One user's own backlog is no
+        """The next batch: one question per user, in turn, up to max_batch. When users are left
+        waiting even so (the batch is full) and every other worker is busy, or one of the batch has
+        waited `shed_after` seconds, the queue is behind: the batch sheds the model's
+        answer-sentence refinement (`Query.model_sentence`) and encodes its questions, pinned ones
+        aside, with the model's int8 variant (`Query.quantized`), together half a question's cost in
+        a search process (benchmarks/shed.py gives what answers lose). One user's own backlog is no
         reason: a batch takes one question per user anyway."""
         batch: list[_Waiting] = []
         taken: set[int] = set()
@@ -174,7 +178,9 @@ class SearchQueue:
                 self._users[user_id] = waiting  # back of the line
         self._queued -= len(batch)
         now = time.monotonic()
-        left_out = any(user_id not in taken for user_id in self._users)
+        # users left out are a backlog only when no idle worker is there to take them next
+        no_idle = len(self._running) + 1 >= self.workers
+        left_out = no_idle and any(user_id not in taken for user_id in self._users)
         if left_out or any(now - w.since >= self.shed_after for w in batch):
             for w in batch:
                 quantized = w.query.quantized if w.pinned else True
@@ -214,9 +220,12 @@ class SearchQueue:
                     w.future.set_exception(exc)
         finally:
             del self._running[key], self._in_flight[key]
-            # A lone question costs several times its share of a full batch: small batches
-            # move the estimate little, so a burst's first ones do not inflate it.
-            per_question = (time.monotonic() - started) / len(batch)
+            # A lone question costs more than its share of a full batch: small batches move
+            # the estimate less, so a burst's first ones do not inflate it.
+            seconds = time.monotonic() - started
+            shed = sum(not w.query.model_sentence for w in batch)
+            log.debug("batch of %d searched in %.0f ms, %d shed", len(batch), seconds * 1e3, shed)
+            per_question = seconds / len(batch)
             weight = SMOOTHING * len(batch) / self.max_batch
             self.seconds_per_question += weight * (per_question - self.seconds_per_question)
 

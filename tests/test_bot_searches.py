@@ -93,6 +93,34 @@ async def test_a_queue_behind_sheds_the_answer_sentence_model_and_float32_encodi
     await queue.close()
 
 
+async def test_users_left_out_of_a_batch_are_no_backlog_while_a_worker_is_idle() -> None:
+    """Four users at once (one getUpdates answer) on an idle queue of two workers and batches
+    of 3: the second worker takes the fourth at once, so nothing is shed. With the second
+    worker busy, the same four leave one waiting: that batch is shed."""
+    search = FakeSearch()
+    queue = SearchQueue(search, max_batch=3, workers=2, shed_after=60)
+    tickets = [queue.submit(user, Query(f"سؤال {user}")) for user in range(1, 5)]
+    await asyncio.wait_for(asyncio.gather(*(t.result for t in tickets)), 5)
+    assert sorted(len(b) for b in search.batches) == [1, 3]
+    assert all(q.model_sentence and not q.quantized for b in search.queries for q in b)
+    await queue.close()
+
+    search = FakeSearch(block_first=True)
+    queue = SearchQueue(search, max_batch=3, workers=2, shed_after=60)
+    first = queue.submit(0, Query("أول"))
+    await _until(search.started)
+    tickets = [queue.submit(user, Query(f"سؤال {user}")) for user in range(1, 5)]
+    for _ in range(500):  # the second worker takes three (one left out), then the fourth
+        if len(search.batches) == 3:
+            break
+        await asyncio.sleep(0.01)
+    search.release.set()
+    await asyncio.wait_for(asyncio.gather(first.result, *(t.result for t in tickets)), 5)
+    modes = [[(q.model_sentence, q.quantized) for q in b] for b in search.queries]
+    assert modes[1] == [(False, True)] * 3 and modes[2] == [(True, False)]
+    await queue.close()
+
+
 async def test_a_question_that_waited_long_is_searched_cheaper_even_when_it_empties_the_queue() -> (
     None
 ):
