@@ -64,6 +64,10 @@ def setup_logging(
     """Log to stderr at `level`, third-party loggers quiet, `secrets` never printed."""
     logging.basicConfig(level=level.upper(), format=fmt, stream=sys.stderr)
     quiet_libraries()
+    # DEBUG is for this project's loggers: python-telegram-bot's would add ~7 lines a question,
+    # request payloads included (benchmarks/load.py runs the bot at DEBUG to count batches)
+    telegram = logging.getLogger("telegram")
+    telegram.setLevel(max(logging.INFO, logging.getLogger().level))
     secrets = [s for s in secrets if s]
     for handler in logging.getLogger().handlers:
         handler.addFilter(QuietLibraries())

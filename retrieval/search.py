@@ -129,7 +129,7 @@ class Retriever:
         """Several questions at once, each answered as `search` answers it (its hits, or the
         error it alone raised, e.g. EmptyQuery). The model runs twice for the whole batch, not
         twice per question: one call encodes every question, one every candidate answer
-        sentence (on this CPU 16 questions cost 8 ms each in one call, 39 ms each alone)."""
+        sentence (ONNX Runtime, one thread: 16 questions in one call 15.5 ms each, one 26.5)."""
         results: list[list[Hit] | RetrievalError | None] = [None] * len(queries)
         texts: dict[int, str] = {}
         reference = self.reference_time() if any(q.recency for q in queries) else None
