@@ -24,7 +24,7 @@ from corpus.feeds.store import (
     remove_feed,
 )
 from corpus.models import Article, FeedItem
-from retrieval.feeds import add_feed as add_feed_polled_by_caller
+from retrieval.feeds import add_feed as add_feed_with_hold
 from retrieval.feeds import poll_feeds
 from retrieval.library import Library
 from retrieval.settings import LibrarySettings
@@ -223,12 +223,14 @@ def test_a_feed_added_for_its_own_first_poll_is_left_to_that_poll(site, library,
     "nothing new" (seen in the e2e test). Held, the periodic poll skips it until `hold`."""
     url = site.add_feed("held", [site.articles[25].slug])
     hold = timedelta(minutes=15)
-    feed = add_feed_polled_by_caller(library, url, hold=hold)
+    feed = add_feed_with_hold(library, url, hold=hold)
     assert _poll(library, settings) == []  # the periodic poll, between add and the admin's
     [report] = _poll(library, settings, [feed.id])  # the admin's
     assert len(report.added) == 1 and report.backlog, report
+    with library.session_factory() as session:  # polled: the hold is gone, due every round
+        assert feed.id in due_feeds(session, utc_now())
     with library.session_factory() as session:  # the caller died before its poll: due later
-        other = add_feed_polled_by_caller(library, site.add_feed("late", []), hold=hold)
+        other = add_feed_with_hold(library, site.add_feed("late", []), hold=hold)
         assert other.id not in due_feeds(session, utc_now())
         assert other.id in due_feeds(session, utc_now() + hold + timedelta(seconds=1))
         assert _add(library, site.add_feed("now", [])).id in due_feeds(session, utc_now())
