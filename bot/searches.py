@@ -35,19 +35,19 @@ SearchMany = Callable[[Sequence[Query]], list[list[Hit] | RetrievalError]]
 # ranking, passages and answer sentences (half or more of its cost in a search process) do not
 # batch, and a big batch holds every answer in it until the last is ready: its askers wait for the
 # batch ahead and then for their own. A 6 s burst at 40/s from 30 users (`benchmarks.load --rates 40
-# --reindex none --env SEARCH_BATCH=N`, right after a start, one afternoon), p95 ms: N 1: 1,834,
-# 1,951 (2 runs); N 2: 1,101-1,451 (4 runs); N 3: 1,231-1,295 (4); N 4: 1,294-1,387 (4); N 8:
-# 1,507-1,834 (4); N 16: 2,023-2,512 (4). During a `/reindex full`: N 1: 2,435, 3,935; N 2: 2,350,
-# 1,469; N 3: 1,627, 1,271. Sizes were interleaved run by run; 2 to 4 are within the afternoon's
-# drift of one another (later runs at 3 gave 1,034-1,228), 8 and 16 clearly worse. Measured before
-# the shed rule asked for no idle worker (see `_take`).
+# --reindex none --env SEARCH_BATCH=N`, or the first burst of `--reindex full`, right after a start,
+# one afternoon), p95 ms: N 1: 1,834, 1,951 (2 runs); N 2: 1,101-1,451 (4 runs); N 3: 1,231-1,295
+# (4); N 4: 1,294-1,387 (4); N 8: 1,507-1,834 (4); N 16: 2,023-2,512 (4). During a `/reindex full`:
+# N 1: 2,435, 3,935; N 2: 2,350, 1,469; N 3: 1,627, 1,271. Sizes were interleaved run by run; 2 to 4
+# are within the afternoon's drift of one another (later runs at 3 gave 1,034-1,228), 8 and 16
+# clearly worse. Measured before the shed rule asked for no idle worker (see `_take`).
 MAX_BATCH = 3
 # Refuse a question that would wait longer than this (seconds): past it an answer is worth less
 # than an honest "ask again".
 MAX_WAIT = 20.0
 # Seconds per question assumed before any batch was measured (for wait estimates): about its
 # share of a full batch of 16 in the bot on a 2-core machine (benchmarks/load.py, before
-# a0e7dd4); batches of 3 cost ~0.045 s a question at 40/s, so a first estimate errs long.
+# a0e7dd4); batches of 3 cost ~0.05 s a question at 40/s, so a first estimate errs long.
 FIRST_ESTIMATE = 0.08
 SMOOTHING = 0.3  # weight of the newest full batch in the running cost per question
 # Batches searched at once: while one runs Python (one core, the GIL), another's model work
